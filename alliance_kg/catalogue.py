@@ -1,0 +1,136 @@
+"""The catalogue of named queries in ``queries/``: each file's header (title, question, parameters).
+
+A query file opens with comment lines::
+
+    # title: Models built at a plant
+    # question: Which vehicle models does a plant build, for which brands and clients?
+    # params: plant: akg:Plant = plant:ampere-douai, year: xsd:gYear = 2024
+
+``# params: none`` when there are none. A parameter's type is a class CURIE (the parameter is a
+resource, given as an IRI, a CURIE or a label) or an XSD datatype CURIE (a typed literal). Checks that
+must return no rows live in ``queries/checks/`` and are named ``*-violation.rq``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import paths
+from .errors import QueryError, UsageError
+from .namespaces import PREFIXES, XSD
+
+_HEADER = re.compile(r"^#\s*(title|question|params|reasoned)\s*:\s*(.*?)\s*$")
+_PARAM = re.compile(
+    r"^\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*:\s*(?P<type>[A-Za-z][\w-]*:[\w-]*)"
+    r"\s*(?:=\s*(?P<default>.+?))?\s*$"
+)
+_FORM = re.compile(r"^\s*(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.I | re.M)
+
+
+def expand_curie(curie: str) -> str:
+    prefix, _, local = curie.partition(":")
+    if prefix not in PREFIXES:
+        raise KeyError(prefix)
+    return PREFIXES[prefix] + local
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str  # a CURIE
+    default: str | None = None
+
+    @property
+    def type_iri(self) -> str:
+        return expand_curie(self.type)
+
+    @property
+    def is_literal(self) -> bool:
+        return self.type_iri.startswith(XSD)
+
+
+@dataclass(frozen=True)
+class NamedQuery:
+    name: str
+    path: Path
+    text: str
+    title: str
+    question: str
+    params: tuple[Param, ...] = field(default_factory=tuple)
+    reasoned: bool = False
+
+    @property
+    def form(self) -> str:
+        """SELECT, ASK, CONSTRUCT or DESCRIBE (the first such keyword outside comments)."""
+        body = "\n".join(line for line in self.text.splitlines() if not line.lstrip().startswith("#"))
+        match = _FORM.search(body)
+        return match[1].upper() if match else "SELECT"
+
+
+def parse_query_file(path: Path) -> NamedQuery:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise QueryError(f"{path}: cannot read query file: {exc}") from None
+    header: dict[str, str] = {}
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            if line.strip():
+                break
+            continue
+        match = _HEADER.match(line)
+        if match:
+            header[match[1]] = match[2]
+    params: list[Param] = []
+    spec = header.get("params", "none")
+    if spec.strip().lower() not in {"", "none"}:
+        for part in spec.split(","):
+            match = _PARAM.match(part)
+            if not match:
+                raise QueryError(
+                    f"{path}: malformed '# params:' entry {part.strip()!r} (expected NAME: TYPE [= DEFAULT])"
+                )
+            param = Param(match["name"], match["type"], match["default"])
+            try:
+                param.type_iri  # noqa: B018 - validate the prefix
+            except KeyError as exc:
+                raise QueryError(
+                    f"{path}: unknown prefix {exc.args[0]!r} in parameter {param.name}"
+                ) from None
+            params.append(param)
+    return NamedQuery(
+        name=path.stem,
+        path=path,
+        text=text,
+        title=header.get("title", path.stem),
+        question=header.get("question", ""),
+        params=tuple(params),
+        reasoned=header.get("reasoned", "no").lower() in {"yes", "true"},
+    )
+
+
+def query_files(checks: bool = False) -> list[Path]:
+    folder = paths.queries_dir() / "checks" if checks else paths.queries_dir()
+    return sorted(folder.glob("*.rq"))
+
+
+def catalogue(checks: bool = False) -> list[NamedQuery]:
+    return [parse_query_file(p) for p in query_files(checks)]
+
+
+def find(name: str) -> NamedQuery:
+    """A named query by name (``list-models``); checks as ``checks/<name>``. Unknown names raise a
+    :class:`UsageError` that suggests the closest names."""
+    wanted = name.removesuffix(".rq")
+    checks = wanted.startswith("checks/")
+    stem = wanted.removeprefix("checks/")
+    for path in query_files(checks):
+        if path.stem == stem:
+            return parse_query_file(path)
+    known = [p.stem for p in query_files()] + ["checks/" + p.stem for p in query_files(True)]
+    close = difflib.get_close_matches(wanted, known, n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else "; `alliance-kg queries` lists them"
+    raise UsageError(f"no query named {name!r}{hint}")

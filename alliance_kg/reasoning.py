@@ -1,0 +1,86 @@
+"""OWL 2 RL reasoning (owlrl) over the ontology and the data, and a cache of the closure.
+
+The closure takes about two seconds to compute, so ``query --reasoned`` reads it from a cache keyed by
+the content of every input (bundled files, the user's files, the versions of alliance-kg and owlrl):
+the first call computes and stores it, later calls load it in milliseconds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from . import __version__, paths
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("ALLIANCE_KG_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "alliance-kg"
+    )
+    return Path(base)
+
+
+def _inputs(extra: Sequence[Path | str]) -> list[Path]:
+    return [paths.ontology_file(), *paths.graph_files(), *(Path(p) for p in extra)]
+
+
+def closure_key(extra: Sequence[Path | str] = ()) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        owlrl_version = version("owlrl")
+    except PackageNotFoundError:  # pragma: no cover
+        owlrl_version = "?"
+    digest = hashlib.sha256(f"alliance-kg {__version__}; owlrl {owlrl_version}\n".encode())
+    for path in _inputs(extra):
+        from .errors import DataError
+
+        try:
+            content = path.read_bytes()
+        except OSError as exc:
+            raise DataError(str(path), f"cannot read file: {exc.strerror or exc}") from None
+        digest.update(hashlib.sha256(content).digest())
+    return digest.hexdigest()
+
+
+def closure(extra: Sequence[Path | str] = ()):  # -> rdflib.Graph
+    """The OWL 2 RL closure of ontology + data (+ ``extra``), as an rdflib graph (asserted and inferred)."""
+    import owlrl
+
+    from .graph import load_graph
+
+    graph = load_graph(extra=extra)
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(
+        graph
+    )
+    _drop_generalised_triples(graph)
+    return graph
+
+
+def _drop_generalised_triples(graph) -> None:
+    """owlrl can infer triples with a literal subject (generalised RDF); they cannot be written out."""
+    from rdflib import Literal
+
+    for triple in [t for t in graph if isinstance(t[0], Literal) or isinstance(t[1], Literal)]:
+        graph.remove(triple)
+
+
+def cached_closure(extra: Sequence[Path | str] = ()) -> Path:
+    """The path of an N-Triples file holding the closure, computed once per distinct input."""
+    target = cache_dir() / f"closure-{closure_key(extra)}.nt"
+    if target.is_file():
+        return target
+    data = closure(extra).serialize(format="nt", encoding="utf-8")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".closure-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return target

@@ -1,0 +1,79 @@
+"""Figures about the graph: triples, classes and their instances, properties, sources."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from .formats import curie, labels_for
+from .namespaces import PREFIXES
+
+
+@dataclass
+class Stats:
+    triples: int
+    classes: list[tuple[str, str, int]]  # iri, label, instances
+    properties: list[tuple[str, int]]  # curie, uses
+    sources: list[tuple[str, str, int]]  # iri, label, facts citing it
+    statements: int
+
+
+def compute(store: ox.Store, lang: str = "en") -> Stats:
+    pfx = dict(PREFIXES)
+    triples = len(store)
+    classes = [
+        (r["c"].value, int(r["n"].value))
+        for r in store.query(
+            "SELECT ?c (COUNT(DISTINCT ?x) AS ?n) WHERE { ?x a ?c FILTER(?c != rdf:Statement) } "
+            "GROUP BY ?c ORDER BY DESC(?n) ?c",
+            prefixes=pfx,
+        )
+    ]
+    properties = [
+        (curie(r["p"].value), int(r["n"].value))
+        for r in store.query(
+            "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY DESC(?n) ?p", prefixes=pfx
+        )
+    ]
+    sources = [
+        (r["doc"].value, int(r["n"].value))
+        for r in store.query(
+            """SELECT ?doc (COUNT(DISTINCT ?st) AS ?n) WHERE {
+             ?st prov:wasDerivedFrom ?src .
+             OPTIONAL { ?src akg:isParagraphOf ?parent }
+             BIND(COALESCE(?parent, ?src) AS ?doc)
+           } GROUP BY ?doc ORDER BY DESC(?n) ?doc""",
+            prefixes=pfx,
+        )
+    ]
+    statements = int(
+        next(iter(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s a rdf:Statement }", prefixes=pfx)))[
+            "n"
+        ].value
+    )
+    labels = labels_for(store, [c for c, _ in classes] + [d for d, _ in sources], lang)
+    return Stats(
+        triples=triples,
+        classes=[(c, labels.get(c, curie(c)), n) for c, n in classes],
+        properties=properties,
+        sources=[(d, labels.get(d, d), n) for d, n in sources],
+        statements=statements,
+    )
+
+
+def render(stats: Stats) -> str:
+    out = [
+        f"{stats.triples} triples, {len(stats.classes)} classes with instances, "
+        f"{len(stats.properties)} properties, {stats.statements} sourced facts, "
+        f"{len(stats.sources)} sources",
+        "",
+        "Instances per class:",
+    ]
+    width = max((len(curie(c)) for c, _, _ in stats.classes), default=0)
+    out += [f"  {n:5d}  {curie(c).ljust(width)}  {label}" for c, label, n in stats.classes]
+    out += ["", "Properties (uses):"]
+    out += [f"  {n:5d}  {p}" for p, n in stats.properties]
+    out += ["", "Sources (facts citing each):"]
+    out += [f"  {n:5d}  {label}" for _, label, n in stats.sources]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,71 @@
+"""Shared fixtures: the bundled graphs, loaded once per test session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from rdflib import Graph
+
+from alliance_kg import paths
+from alliance_kg.graph import fact_files, load_files, load_graph
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT.parent / "shared" / "seed" / "alliance-press-release-2025-09-16.txt"
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require_program(name: str, why: str) -> str:
+    """The path of an external program a test needs. Missing: skip with the reason, but fail in CI,
+    where .ci/run installs every peer."""
+    found = shutil.which(name)
+    if found:
+        return found
+    message = f"{name} is not installed ({why})"
+    if IN_CI:
+        pytest.fail(f"{message}; CI must install it (scripts/setup-peers.sh)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def ontology() -> Graph:
+    """The ontology alone."""
+    return load_files([paths.ontology_file()])
+
+
+@pytest.fixture(scope="session")
+def data() -> Graph:
+    """All of graph/ (facts, vocabularies, sources, provenance), without the ontology."""
+    return load_files(paths.graph_files())
+
+
+@pytest.fixture(scope="session")
+def facts() -> Graph:
+    """Only the domain facts: graph/ less the vocabularies, the sources and the provenance."""
+    return load_files(fact_files())
+
+
+@pytest.fixture(scope="session")
+def graph() -> Graph:
+    """Ontology and data together, as asserted (no inference)."""
+    return load_graph()
+
+
+@pytest.fixture(scope="session")
+def reasoned() -> Graph:
+    """Ontology and data with their OWL 2 RL closure (owlrl)."""
+    import owlrl
+
+    g = load_graph()
+    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(g)
+    return g
+
+
+@pytest.fixture(scope="session")
+def seed_text() -> str:
+    """The press release as shipped in ../shared/seed (the project does not need it; skip without it)."""
+    if not SEED.is_file():
+        pytest.skip(f"the seed press release is not beside the project ({SEED})")
+    return SEED.read_text(encoding="utf-8")
