@@ -59,7 +59,7 @@ def serialize_dataset(dataset, fmt: str) -> bytes:
     ordered = Dataset()
     for prefix, namespace in PREFIXES.items():
         ordered.bind(prefix, namespace, override=True, replace=True)
-    for context in sorted(dataset.contexts(), key=lambda g: str(g.identifier)):
+    for context in sorted(dataset.graphs(), key=lambda g: str(g.identifier)):
         if len(context) == 0:
             continue
         target = ordered.graph(context.identifier)
