@@ -36,6 +36,14 @@ EXAMPLES = {
     "stats": """examples:
   alliance-kg stats
   alliance-kg stats --data my-additions.ttl""",
+    "validate": """examples:
+  alliance-kg validate
+  alliance-kg validate --data my-new-model.ttl
+  alliance-kg validate --data my-2025-figure.ttl --severity warning --format json""",
+    "reason": """examples:
+  alliance-kg reason --new-only                  # only what OWL 2 RL infers
+  alliance-kg reason --format nt -o closure.nt
+  alliance-kg reason --data my-additions.ttl     # exit 1 and the resources involved if inconsistent""",
     "export": """examples:
   alliance-kg export --format ttl -o alliance-kg.ttl
   alliance-kg export --format nq -o alliance-kg.nq      # named graphs: ontology, data, sources, provenance…
@@ -74,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="alliance-kg",
         description=(
             "A knowledge graph of the Renault–Nissan–Mitsubishi Alliance's electric-vehicle work at the "
-            "Ampere Douai plant: query it, describe its resources, export it."
+            "Ampere Douai plant: query it, describe its resources, validate, reason over and export it."
         ),
     )
     parser.add_argument("--version", action="version", version=f"alliance-kg {__version__}")
@@ -113,6 +121,23 @@ def build_parser() -> argparse.ArgumentParser:
     s = _subparser(sub, "stats", "triples, classes, instances per class, properties, sources")
     s.add_argument("--lang", default="en", help="label language (default: en)")
     _data_option(s)
+
+    v = _subparser(sub, "validate", "check the graph (and your additions) against the SHACL shapes")
+    v.add_argument("--format", "-f", default="text", choices=["text", "turtle", "json"])
+    v.add_argument(
+        "--severity",
+        default="violation",
+        choices=["violation", "warning", "info"],
+        help="fail on results of this severity or worse (default: violation); all are reported",
+    )
+    v.add_argument("--reasoned", action="store_true", help="validate the OWL 2 RL closure")
+    _data_option(v)
+
+    r = _subparser(sub, "reason", "the OWL 2 RL closure of the ontology and the data")
+    r.add_argument("--format", "-f", default="ttl", choices=["ttl", "nt", "jsonld", "xml"])
+    r.add_argument("-o", "--output", type=Path, help="write to FILE atomically (default: stdout)")
+    r.add_argument("--new-only", action="store_true", help="only the inferred triples, not the asserted ones")
+    _data_option(r)
 
     e = _subparser(sub, "export", "write the graph in an RDF format, deterministically")
     e.add_argument("--format", "-f", default="ttl", choices=["ttl", "nt", "nq", "trig", "jsonld", "xml"])
@@ -233,7 +258,50 @@ def _run_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_validate(args: argparse.Namespace) -> int:
+    from . import validate
+
+    report = validate.validate(
+        args.data, reasoned=args.reasoned, threshold=args.severity, progress=validate.progress_on_stderr
+    )
+    if args.format == "turtle":
+        _out().write(report.graph.serialize(format="turtle", encoding="utf-8"))
+    elif args.format == "json":
+        _out().write(validate.render_json(report).encode("utf-8"))
+    else:
+        _out().write(validate.render_text(report).encode("utf-8"))
+    return 0 if report.conforms else 1
+
+
+def _run_reason(args: argparse.Namespace) -> int:
+    from . import export
+    from .graph import load_graph
+    from .reasoning import closure
+
+    full = closure(args.data)
+    asserted = load_graph(extra=args.data)
+    inferred = [t for t in full if t not in asserted]
+    if args.new_only:
+        from rdflib import Graph
+
+        out = Graph()
+        for triple in inferred:
+            out.add(triple)
+    else:
+        out = full
+    data = export.serialize_graph(out, args.format)
+    print(f"{len(asserted)} asserted triples, {len(inferred)} inferred by OWL 2 RL", file=sys.stderr)
+    if args.output:
+        export.write_atomically(args.output, data)
+        print(f"wrote {args.output} ({len(data)} bytes)", file=sys.stderr)
+    else:
+        _out().write(data)
+    return 0
+
+
 COMMANDS = {
+    "validate": _run_validate,
+    "reason": _run_reason,
     "query": _run_query,
     "queries": _run_queries,
     "describe": _run_describe,

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__, paths
+from .errors import CheckFailed
 
 
 def cache_dir() -> Path:
@@ -46,16 +47,66 @@ def closure_key(extra: Sequence[Path | str] = ()) -> str:
     return digest.hexdigest()
 
 
-def closure(extra: Sequence[Path | str] = ()):  # -> rdflib.Graph
-    """The OWL 2 RL closure of ontology + data (+ ``extra``), as an rdflib graph (asserted and inferred)."""
+class Inconsistency(CheckFailed):
+    """OWL 2 RL reasoning found the ontology and data contradictory; ``problems`` says where."""
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = problems
+        super().__init__("the graph is inconsistent under OWL 2 RL:\n  " + "\n  ".join(problems))
+
+
+_ERR = "http://www.daml.org/2002/03/agents/agent-ont#"
+
+
+def functional_clashes(graph) -> list[str]:
+    """Resources with two values of a functional property (or two resources sharing a value of an
+    inverse-functional one). OWL 2 RL would quietly make the values the same individual (owl:sameAs);
+    in this graph distinct IRIs name distinct things, so that is an error."""
+    from rdflib import URIRef
+    from rdflib.namespace import OWL, RDF
+
+    problems = []
+    for prop in sorted(set(graph.subjects(RDF.type, OWL.FunctionalProperty))):
+        for subject in sorted(set(graph.subjects(prop, None))):
+            values = sorted({str(v) for v in graph.objects(subject, prop)})
+            if len(values) > 1 and isinstance(subject, URIRef):
+                problems.append(
+                    f"functional property <{prop}> has {len(values)} values for <{subject}>: "
+                    + ", ".join(values)
+                )
+    for prop in sorted(set(graph.subjects(RDF.type, OWL.InverseFunctionalProperty))):
+        for value in sorted(set(graph.objects(None, prop))):
+            subjects = sorted({str(s) for s in graph.subjects(prop, value)})
+            if len(subjects) > 1:
+                problems.append(
+                    f"inverse-functional property <{prop}> has value <{value}> for several resources: "
+                    + ", ".join(subjects)
+                )
+    return problems
+
+
+def closure(extra: Sequence[Path | str] = (), *, check: bool = True):  # -> rdflib.Graph
+    """The OWL 2 RL closure of ontology + data (+ ``extra``), as an rdflib graph (asserted and inferred).
+    Contradictions raise :class:`Inconsistency` naming the resources involved (unless ``check`` is off)."""
     import owlrl
+    from rdflib import URIRef
+    from rdflib.namespace import OWL, RDF
 
     from .graph import load_graph
 
     graph = load_graph(extra=extra)
+    clashes = functional_clashes(graph)
     owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(
         graph
     )
+    error_nodes = list(graph.subjects(RDF.type, URIRef(_ERR + "ErrorMessage")))
+    errors = sorted(str(m) for node in error_nodes for m in graph.objects(node, URIRef(_ERR + "error")))
+    for node in error_nodes:
+        graph.remove((node, None, None))
+    nothing = sorted(str(x) for x in graph.subjects(RDF.type, OWL.Nothing))
+    problems = clashes + errors + [f"<{x}> is inferred to be of type owl:Nothing" for x in nothing]
+    if problems and check:
+        raise Inconsistency(problems)
     _drop_generalised_triples(graph)
     return graph
 

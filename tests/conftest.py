@@ -55,12 +55,10 @@ def graph() -> Graph:
 
 @pytest.fixture(scope="session")
 def reasoned() -> Graph:
-    """Ontology and data with their OWL 2 RL closure (owlrl)."""
-    import owlrl
+    """Ontology and data with their OWL 2 RL closure (owlrl), as the CLI computes it."""
+    from alliance_kg.reasoning import closure
 
-    g = load_graph()
-    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics, axiomatic_triples=False, datatype_axioms=False).expand(g)
-    return g
+    return closure()
 
 
 @pytest.fixture(scope="session")

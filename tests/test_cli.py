@@ -16,8 +16,14 @@ from rdflib.compare import isomorphic
 from alliance_kg.cli import main
 from alliance_kg.graph import load_dataset, load_graph
 
-CSV_MODELS = {"Megane E-Tech", "Scenic E-Tech Electric", "R5 E-Tech Electric", "A290", "Nissan Micra",
-              "Mitsubishi Eclipse Cross"}
+CSV_MODELS = {
+    "Megane E-Tech",
+    "Scenic E-Tech Electric",
+    "R5 E-Tech Electric",
+    "A290",
+    "Nissan Micra",
+    "Mitsubishi Eclipse Cross",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -49,17 +55,29 @@ def test_named_query_table_shows_labels_and_iris_on_request(capsysbinary) -> Non
 
 
 def test_param_by_label(capsysbinary) -> None:
-    code, out, err = run(capsysbinary, "query", "find-model-platform", "--param", "model=Mitsubishi Eclipse Cross",
-                         "--format", "csv")
+    code, out, err = run(
+        capsysbinary,
+        "query",
+        "find-model-platform",
+        "--param",
+        "model=Mitsubishi Eclipse Cross",
+        "--format",
+        "csv",
+    )
     assert code == 0, err
     assert "https://w3id.org/alliance-kg/id/platform/ampr-medium" in out
     assert "ampr-small" not in out
 
 
 def test_param_by_curie_and_iri(capsysbinary) -> None:
-    for value in ("vehicle:alpine-a290", "https://w3id.org/alliance-kg/id/vehicle/alpine-a290",
-                  "<https://w3id.org/alliance-kg/id/vehicle/alpine-a290>"):
-        code, out, err = run(capsysbinary, "query", "find-model-platform", "--param", f"model={value}", "-f", "csv")
+    for value in (
+        "vehicle:alpine-a290",
+        "https://w3id.org/alliance-kg/id/vehicle/alpine-a290",
+        "<https://w3id.org/alliance-kg/id/vehicle/alpine-a290>",
+    ):
+        code, out, err = run(
+            capsysbinary, "query", "find-model-platform", "--param", f"model={value}", "-f", "csv"
+        )
         assert code == 0, err
         assert "platform/ampr-small" in out
 
@@ -74,8 +92,10 @@ def test_param_by_curie_and_iri(capsysbinary) -> None:
         (["query", "find-model-platform", "--param", "model"], "NAME=VALUE"),
         (["query", "list-upcoming-launches", "--param", "year=late"], "expects an xsd:gYear"),
         (["query", "-e", "SELECT ?x WHERE { ?x a }"], "line 1, column"),
-        (["query", "-e", "# params: m: akg:VehicleModel\nSELECT ?m WHERE { ?m a akg:VehicleModel }"],
-         "needs --param m"),
+        (
+            ["query", "-e", "# params: m: akg:VehicleModel\nSELECT ?m WHERE { ?m a akg:VehicleModel }"],
+            "needs --param m",
+        ),
         (["query", "missing-file.rq"], "does not exist"),
         (["query"], "give a query name"),
         (["query", "list-models", "--format", "turtle"], "for CONSTRUCT"),
@@ -105,7 +125,9 @@ def test_sparql_error_shows_line_and_column(capsysbinary) -> None:
 
 def test_malformed_data_file_names_file_and_line(capsysbinary, tmp_path: Path) -> None:
     bad = tmp_path / "bad.ttl"
-    bad.write_text("@prefix a: <http://example.org/> .\na:x a:y a:z .\na:x a:y \"unterminated .\n", encoding="utf-8")
+    bad.write_text(
+        '@prefix a: <http://example.org/> .\na:x a:y a:z .\na:x a:y "unterminated .\n', encoding="utf-8"
+    )
     code, out, err = run(capsysbinary, "query", "list-models", "--data", str(bad))
     assert code == 2 and out == ""
     assert f"{bad}:3" in err, err
@@ -123,10 +145,14 @@ def test_user_data_is_queried(capsysbinary, tmp_path: Path) -> None:
         "@prefix figure: <https://w3id.org/alliance-kg/id/production-figure/> .\n"
         "@prefix plant: <https://w3id.org/alliance-kg/id/plant/> .\n"
         "@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
-        'figure:ampere-douai-2022 a akg:ProductionFigure ; akg:productionFigureOf plant:ampere-douai ;\n'
-        '  akg:productionYear "2022"^^xsd:gYear ; akg:unitsProduced 1 .\n', encoding="utf-8")
-    query = ("SELECT ?y ?n WHERE { ?f akg:productionFigureOf plant:ampere-douai ; akg:productionYear ?y ; "
-             "akg:unitsProduced ?n } ORDER BY ?y")
+        "figure:ampere-douai-2022 a akg:ProductionFigure ; akg:productionFigureOf plant:ampere-douai ;\n"
+        '  akg:productionYear "2022"^^xsd:gYear ; akg:unitsProduced 1 .\n',
+        encoding="utf-8",
+    )
+    query = (
+        "SELECT ?y ?n WHERE { ?f akg:productionFigureOf plant:ampere-douai ; akg:productionYear ?y ; "
+        "akg:unitsProduced ?n } ORDER BY ?y"
+    )
     code, out, _ = run(capsysbinary, "query", "-e", query, "--data", str(mine), "-f", "csv")
     assert code == 0
     assert out.splitlines()[1:] == ["2022,1", "2023,50729", "2024,89527"]
@@ -188,7 +214,9 @@ def test_construct_formats(capsysbinary, fmt: str, rdf: str) -> None:
 def test_ask(capsysbinary) -> None:
     code, out, _ = run(capsysbinary, "query", "ask-model-on-platform", "--format", "table")
     assert (code, out) == (0, "yes\n")
-    code, out, _ = run(capsysbinary, "query", "ask-model-on-platform", "--param", "platform=AmpR Medium", "-f", "table")
+    code, out, _ = run(
+        capsysbinary, "query", "ask-model-on-platform", "--param", "platform=AmpR Medium", "-f", "table"
+    )
     assert (code, out) == (0, "no\n")
 
 
@@ -216,8 +244,9 @@ def test_catalogue_lists_every_query(capsysbinary) -> None:
     assert code == 0 and "-violation" in out
 
 
-@pytest.mark.parametrize("thing", ["Nissan Micra", "vehicle:nissan-micra",
-                                   "https://w3id.org/alliance-kg/id/vehicle/nissan-micra"])
+@pytest.mark.parametrize(
+    "thing", ["Nissan Micra", "vehicle:nissan-micra", "https://w3id.org/alliance-kg/id/vehicle/nissan-micra"]
+)
 def test_describe(capsysbinary, thing: str) -> None:
     code, out, err = run(capsysbinary, "describe", thing)
     assert code == 0, err
@@ -241,7 +270,9 @@ def test_stats(capsysbinary) -> None:
 # --- export ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("fmt", "rdf"), [("ttl", "turtle"), ("nt", "nt"), ("jsonld", "json-ld"), ("xml", "xml")])
+@pytest.mark.parametrize(
+    ("fmt", "rdf"), [("ttl", "turtle"), ("nt", "nt"), ("jsonld", "json-ld"), ("xml", "xml")]
+)
 def test_export_round_trips_and_is_deterministic(capsysbinary, fmt: str, rdf: str) -> None:
     code, first, _ = run(capsysbinary, "export", "--format", fmt)
     assert code == 0
@@ -258,8 +289,11 @@ def test_quad_export_round_trips(capsysbinary, fmt: str, rdf: str) -> None:
     parsed.parse(data=out, format=rdf)
     source = load_dataset()
     names = {str(g.identifier) for g in parsed.graphs() if len(g)}
-    assert {"https://w3id.org/alliance-kg/graph/ontology", "https://w3id.org/alliance-kg/graph/data",
-            "https://w3id.org/alliance-kg/graph/provenance"} <= names
+    assert {
+        "https://w3id.org/alliance-kg/graph/ontology",
+        "https://w3id.org/alliance-kg/graph/data",
+        "https://w3id.org/alliance-kg/graph/provenance",
+    } <= names
     for name in names:
         assert isomorphic(parsed.graph(name), source.graph(name)), name
 
@@ -277,8 +311,10 @@ def test_export_to_file_is_atomic(capsysbinary, tmp_path: Path) -> None:
 def test_reasoned_export_contains_inferences(capsysbinary) -> None:
     code, out, _ = run(capsysbinary, "export", "--format", "nt", "--reasoned")
     assert code == 0
-    assert ("<https://w3id.org/alliance-kg/id/vehicle/nissan-micra> "
-            "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://schema.org/Car> .") in out
+    assert (
+        "<https://w3id.org/alliance-kg/id/vehicle/nissan-micra> "
+        "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type> <https://schema.org/Car> ."
+    ) in out
 
 
 # --- the installed console script ------------------------------------------------------------------
@@ -308,7 +344,12 @@ def test_console_script_help_shows_examples() -> None:
 
 
 def test_broken_pipe_is_quiet() -> None:
-    pipe = subprocess.run(f"'{_script()}' export --format nt | head -n 1", shell=True, capture_output=True,
-                          text=True, check=False)
+    pipe = subprocess.run(
+        f"'{_script()}' export --format nt | head -n 1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert pipe.stdout.count("\n") == 1
     assert "Traceback" not in pipe.stderr and "BrokenPipe" not in pipe.stderr, pipe.stderr

@@ -43,10 +43,7 @@ def _term(t: object) -> str:
     """One spelling for a term from either engine: N-Triples, with xsd:string literals written plain."""
     if t is None:
         return "UNBOUND"
-    if isinstance(t, (ox.NamedNode, ox.Literal, ox.BlankNode)):
-        text = str(t)
-    else:  # rdflib
-        text = t.n3()
+    text = str(t) if isinstance(t, (ox.NamedNode, ox.Literal, ox.BlankNode)) else t.n3()  # else rdflib
     return text.removesuffix("^^<http://www.w3.org/2001/XMLSchema#string>")
 
 
@@ -60,7 +57,9 @@ def _oxigraph_rows(query: NamedQuery, kg: ox.Store) -> tuple[list[str], list[tup
     return variables, [tuple(_term(row[v]) for v in variables) for row in result]
 
 
-def _compare_rows(expected: list[tuple[str, ...]], actual: list[tuple[str, ...]], ordered: bool, what: str) -> None:
+def _compare_rows(
+    expected: list[tuple[str, ...]], actual: list[tuple[str, ...]], ordered: bool, what: str
+) -> None:
     if ordered:
         assert actual == expected, f"{what}: rows differ (ordered)\nexpected: {expected}\nactual:   {actual}"
     else:
@@ -95,10 +94,14 @@ def test_query_answer_is_the_expected_one(query: NamedQuery, request: pytest.Fix
         assert len(actual) > 0, f"{query.name}: empty graph"
         if not isomorphic(expected, actual):
             _, only_expected, only_actual = graph_diff(to_isomorphic(expected), to_isomorphic(actual))
-            pytest.fail(f"{query.name}: graphs differ\nonly expected:\n{only_expected.serialize(format='nt')}"
-                        f"\nonly actual:\n{only_actual.serialize(format='nt')}")
+            pytest.fail(
+                f"{query.name}: graphs differ\nonly expected:\n{only_expected.serialize(format='nt')}"
+                f"\nonly actual:\n{only_actual.serialize(format='nt')}"
+            )
         return
-    parsed = ox.parse_query_results(path=str(EXPECTED / f"{query.name}.srj"), format=ox.QueryResultsFormat.JSON)
+    parsed = ox.parse_query_results(
+        path=str(EXPECTED / f"{query.name}.srj"), format=ox.QueryResultsFormat.JSON
+    )
     if query.form == "ASK":
         actual = bool(store.run_query(kg, query.text, bind(query, {}, kg)))
         assert actual == bool(parsed), f"{query.name}: ASK gave {actual}"
@@ -125,7 +128,9 @@ def test_rdflib_and_oxigraph_agree(query: NamedQuery, request: pytest.FixtureReq
     graph: Graph = request.getfixturevalue("reasoned" if query.reasoned else "graph")
     bindings = bind(query, {}, kg)
     prologue = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in PREFIXES.items())
-    answer = graph.query(prologue + query.text, initBindings={k: _rdflib_term(v) for k, v in bindings.items()})
+    answer = graph.query(
+        prologue + query.text, initBindings={k: _rdflib_term(v) for k, v in bindings.items()}
+    )
     result = store.run_query(kg, query.text, bindings)
     if query.form == "ASK":
         assert answer.askAnswer == bool(result), query.name
@@ -157,4 +162,6 @@ def test_check_catches_its_broken_fixture(check: NamedQuery) -> None:
     assert expected, f"{fixture.name}: no '# expect: <IRI>' line"
     kg = store.open_store(extra=[fixture])
     found = {t.value for row in store.run_query(kg, check.text) for t in row if isinstance(t, ox.NamedNode)}
-    assert set(expected) <= found, f"{check.name}: expected {expected} among the violations, got {sorted(found)}"
+    assert set(expected) <= found, (
+        f"{check.name}: expected {expected} among the violations, got {sorted(found)}"
+    )

@@ -1,0 +1,163 @@
+"""SHACL validation (pySHACL) of the bundled graph, or of the bundled graph plus a user's additions.
+
+``validate(...) -> Report``: the report keeps pySHACL's results graph (for ``--format turtle``) and a
+readable list of results (focus node with its label, path, value, message, severity, shape).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import paths
+from .namespaces import SH
+
+SEVERITIES = ("info", "warning", "violation")
+_RANK = {SH + "Info": 0, SH + "Warning": 1, SH + "Violation": 2}
+
+
+@dataclass(frozen=True)
+class Result:
+    severity: str  # Violation, Warning or Info
+    focus: str
+    focus_label: str
+    path: str | None
+    value: str | None
+    message: str
+    shape: str
+
+
+@dataclass
+class Report:
+    results: list[Result]
+    threshold: str = "violation"
+    graph: object = field(default=None, repr=False)  # the sh:ValidationReport as an rdflib graph
+
+    @property
+    def failing(self) -> list[Result]:
+        floor = SEVERITIES.index(self.threshold)
+        return [r for r in self.results if SEVERITIES.index(r.severity.lower()) >= floor]
+
+    @property
+    def conforms(self) -> bool:
+        return not self.failing
+
+
+def shapes_graph():
+    from .graph import load_files
+
+    return load_files([paths.shapes_file()])
+
+
+def validate(
+    extra: Sequence[Path | str] = (),
+    *,
+    reasoned: bool = False,
+    threshold: str = "violation",
+    progress: Callable[[str], None] | None = None,
+) -> Report:
+    """Validate ontology + bundled data + ``extra`` against ontology/shapes.ttl."""
+    say = progress or (lambda _message: None)
+    say("loading the graph")
+    if reasoned:
+        from .reasoning import closure
+
+        say("computing the OWL 2 RL closure")
+        data = closure(extra)
+    else:
+        from .graph import load_graph
+
+        data = load_graph(extra=extra)
+    shapes = shapes_graph()
+    say(f"validating {len(data)} triples against {len(shapes)} shape triples")
+    import pyshacl
+
+    _, report_graph, _ = pyshacl.validate(
+        data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=True, abort_on_first=False
+    )
+    return Report(_results(report_graph, data), threshold=threshold, graph=report_graph)
+
+
+def _results(report, data) -> list[Result]:
+    from rdflib import Literal, URIRef
+    from rdflib.namespace import RDF, RDFS
+
+    sh = lambda name: URIRef(SH + name)  # noqa: E731
+    out = []
+    for node in report.subjects(RDF.type, sh("ValidationResult")):
+        focus = report.value(node, sh("focusNode"))
+        path = report.value(node, sh("resultPath"))
+        value = report.value(node, sh("value"))
+        severity = str(report.value(node, sh("resultSeverity")) or SH + "Violation").removeprefix(SH)
+        messages = sorted(str(m) for m in report.objects(node, sh("resultMessage")))
+        label = next(
+            (
+                str(v)
+                for v in data.objects(focus, RDFS.label)
+                if isinstance(v, Literal) and v.language in ("en", None)
+            ),
+            None,
+        )
+        out.append(
+            Result(
+                severity=severity,
+                focus=str(focus),
+                focus_label=label or _short(str(focus)),
+                path=_short(str(path)) if path is not None else None,
+                value=_short(str(value))
+                if isinstance(value, URIRef)
+                else (str(value) if value is not None else None),
+                message="; ".join(messages) or "(no message)",
+                shape=_short(str(report.value(node, sh("sourceShape")))),
+            )
+        )
+    return sorted(out, key=lambda r: (-_RANK[SH + r.severity], r.shape, r.focus, r.path or "", r.value or ""))
+
+
+def _short(iri: str) -> str:
+    from .formats import curie
+
+    return curie(iri) if iri.startswith(("http://", "https://")) else iri
+
+
+def render_text(report: Report) -> str:
+    if not report.results:
+        return "conforms: no results of any severity\n"
+    lines = []
+    shape = None
+    for r in report.results:
+        if r.shape != shape:
+            shape = r.shape
+            lines.append(f"{shape}")
+        where = f" {r.path}" if r.path else ""
+        value = f" = {r.value}" if r.value is not None else ""
+        lines.append(f"  {r.severity:9s} {r.focus_label}{where}{value}: {r.message}")
+    counts = {s: sum(1 for r in report.results if r.severity.lower() == s) for s in SEVERITIES}
+    verdict = "conforms" if report.conforms else "does not conform"
+    lines.append(
+        f"\n{verdict}: {counts['violation']} violation(s), {counts['warning']} warning(s), "
+        f"{counts['info']} info (failing at {report.threshold} and above)"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def render_json(report: Report) -> str:
+    return (
+        json.dumps(
+            {
+                "conforms": report.conforms,
+                "threshold": report.threshold,
+                "results": [r.__dict__ for r in report.results],
+            },
+            indent=2,
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
+
+
+def progress_on_stderr(message: str) -> None:
+    print(f"… {message}", file=sys.stderr)
