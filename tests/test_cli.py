@@ -82,28 +82,28 @@ def test_param_by_curie_and_iri(capsysbinary) -> None:
         assert "platform/ampr-small" in out
 
 
-@pytest.mark.parametrize(
-    ("argv", "message"),
-    [
-        (["query", "list-modles"], "did you mean list-models"),
-        (["query", "find-model-platform", "--param", "model=Nissan Micar"], "did you mean 'Nissan Micra'"),
-        (["query", "find-model-platform", "--param", "model=Renault"], "no akg:VehicleModel is labelled"),
-        (["query", "find-model-platform", "--param", "colour=red"], "has no parameter colour"),
-        (["query", "find-model-platform", "--param", "model"], "NAME=VALUE"),
-        (["query", "list-upcoming-launches", "--param", "year=late"], "expects an xsd:gYear"),
-        (["query", "-e", "SELECT ?x WHERE { ?x a }"], "line 1, column"),
-        (
-            ["query", "-e", "# params: m: akg:VehicleModel\nSELECT ?m WHERE { ?m a akg:VehicleModel }"],
-            "needs --param m",
-        ),
-        (["query", "missing-file.rq"], "does not exist"),
-        (["query"], "give a query name"),
-        (["query", "list-models", "--format", "turtle"], "for CONSTRUCT"),
-        (["query", "profile-model", "--format", "csv"], "is a graph"),
-        (["describe", "nothing-like-this"], "no resource is labelled"),
-        (["nonsense"], "invalid choice"),
-    ],
-)
+BAD_INPUT = [
+    (["query", "list-modles"], "did you mean list-models"),
+    (["query", "find-model-platform", "--param", "model=Nissan Micar"], "did you mean 'Nissan Micra'"),
+    (["query", "find-model-platform", "--param", "model=Renault"], "no akg:VehicleModel is labelled"),
+    (["query", "find-model-platform", "--param", "colour=red"], "has no parameter colour"),
+    (["query", "find-model-platform", "--param", "model"], "NAME=VALUE"),
+    (["query", "list-upcoming-launches", "--param", "year=late"], "expects an xsd:gYear"),
+    (["query", "-e", "SELECT ?x WHERE { ?x a }"], "line 1, column"),
+    (
+        ["query", "-e", "# params: m: akg:VehicleModel\nSELECT ?m WHERE { ?m a akg:VehicleModel }"],
+        "needs --param m",
+    ),
+    (["query", "missing-file.rq"], "does not exist"),
+    (["query"], "give a query name"),
+    (["query", "list-models", "--format", "turtle"], "for CONSTRUCT"),
+    (["query", "profile-model", "--format", "csv"], "is a graph"),
+    (["describe", "nothing-like-this"], "no resource is labelled"),
+    (["nonsense"], "invalid choice"),
+]
+
+
+@pytest.mark.parametrize(("argv", "message"), BAD_INPUT)
 def test_bad_input_exits_2_with_a_message(capsysbinary, argv: list[str], message: str) -> None:
     code, out, err = run(capsysbinary, *argv)
     assert code == 2, (code, err)
@@ -353,3 +353,29 @@ def test_broken_pipe_is_quiet() -> None:
     )
     assert pipe.stdout.count("\n") == 1
     assert "Traceback" not in pipe.stderr and "BrokenPipe" not in pipe.stderr, pipe.stderr
+
+
+@pytest.mark.parametrize(("argv", "message"), BAD_INPUT)
+def test_console_script_bad_input(argv: list[str], message: str) -> None:
+    run_ = subprocess.run([_script(), *argv], capture_output=True, text=True, check=False)
+    assert run_.returncode == 2, run_.stderr
+    assert run_.stderr.startswith("error: ") and message in run_.stderr
+    assert "Traceback" not in run_.stderr and run_.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["queries"], "list-models"),
+        (["query", "compare-production", "-f", "csv"], "38798,76.48"),
+        (["describe", "Alpine A290"], "AmpR Small"),
+        (["stats"], "akg:VehicleModel"),
+        (["export", "--format", "nt"], "<https://w3id.org/alliance-kg/id/vehicle/alpine-a290>"),
+        (["reason", "--new-only", "--format", "nt"], "<https://schema.org/Car>"),
+    ],
+)
+def test_console_script_subcommands(argv: list[str], expected: str, tmp_path: Path) -> None:
+    env = {**__import__("os").environ, "ALLIANCE_KG_CACHE": str(tmp_path)}
+    run_ = subprocess.run([_script(), *argv], capture_output=True, text=True, check=False, env=env)
+    assert run_.returncode == 0, run_.stderr
+    assert expected in run_.stdout
