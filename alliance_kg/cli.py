@@ -151,6 +151,17 @@ def _out() -> object:
     return sys.stdout.buffer
 
 
+def _emit(data: bytes, output: Path | None) -> None:
+    """Write ``data`` to ``output`` atomically, or to stdout."""
+    if output:
+        from .export import write_atomically
+
+        write_atomically(output, data)
+        print(f"wrote {output} ({len(data)} bytes)", file=sys.stderr)
+    else:
+        _out().write(data)
+
+
 def _run_query(args: argparse.Namespace) -> int:
     from . import catalogue, formats, params, store
 
@@ -250,11 +261,7 @@ def _run_export(args: argparse.Namespace) -> int:
 
             graph = load_graph(extra=args.data)
         data = export.serialize_graph(graph, args.format)
-    if args.output:
-        export.write_atomically(args.output, data)
-        print(f"wrote {args.output} ({len(data)} bytes)", file=sys.stderr)
-    else:
-        _out().write(data)
+    _emit(data, args.output)
     return 0
 
 
@@ -291,11 +298,7 @@ def _run_reason(args: argparse.Namespace) -> int:
         out = full
     data = export.serialize_graph(out, args.format)
     print(f"{len(asserted)} asserted triples, {len(inferred)} inferred by OWL 2 RL", file=sys.stderr)
-    if args.output:
-        export.write_atomically(args.output, data)
-        print(f"wrote {args.output} ({len(data)} bytes)", file=sys.stderr)
-    else:
-        _out().write(data)
+    _emit(data, args.output)
     return 0
 
 

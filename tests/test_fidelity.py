@@ -25,6 +25,8 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
+from alliance_kg.namespaces import PREFIXES as NAMESPACES
+
 SEED = (
     Path(__file__).resolve().parent.parent.parent
     / "shared"
@@ -34,35 +36,6 @@ SEED = (
 ID = "https://w3id.org/alliance-kg/id/"
 RELEASE = ID + "source/press-release-2025-09-16"
 
-NAMESPACES: dict[str, str] = {
-    "akg": "https://w3id.org/alliance-kg/ontology#",
-    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
-    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-    "xsd": "http://www.w3.org/2001/XMLSchema#",
-    "skos": "http://www.w3.org/2004/02/skos/core#",
-    "organisation": ID + "organisation/",
-    "brand": ID + "brand/",
-    "person": ID + "person/",
-    "post": ID + "post/",
-    "tenure": ID + "tenure/",
-    "role": ID + "role/",
-    "place": ID + "place/",
-    "plant": ID + "plant/",
-    "facility": ID + "facility/",
-    "investment": ID + "investment/",
-    "figure": ID + "production-figure/",
-    "platform": ID + "platform/",
-    "segment": ID + "segment/",
-    "vehicle": ID + "vehicle/",
-    "powertrain": ID + "powertrain/",
-    "bodytype": ID + "body-type/",
-    "status": ID + "production-status/",
-    "distinction": ID + "distinction/",
-    "qualifier": ID + "period-qualifier/",
-    "event": ID + "event/",
-    "source": ID + "source/",
-    "release": RELEASE + "/",
-}
 
 #: Prepended to every query of this module.
 PREFIXES = "".join(f"PREFIX {prefix}: <{iri}>\n" for prefix, iri in NAMESPACES.items())
