@@ -32,3 +32,9 @@ class CheckFailed(AllianceKGError):
     """Something was checked and found wrong (validation, consistency): exit code 1."""
 
     exit_code = 1
+
+
+class StoreError(AllianceKGError):
+    """A triple store could not be reached, or refused the request (exit code 3)."""
+
+    exit_code = 3
