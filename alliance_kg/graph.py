@@ -52,12 +52,30 @@ def parse_turtle(path: Path | str, into: Graph | None = None) -> Graph:
     try:
         graph.parse(data=data, format="turtle", publicID=path.resolve().as_uri())
     except BadSyntax as exc:
-        raise DataError(str(path), f"Turtle syntax error: {exc._why}", line=exc.lines + 1) from None
+        line, reason = _locate(data, exc)
+        raise DataError(str(path), f"Turtle syntax error: {reason}", line=line) from None
     except UnicodeDecodeError as exc:
         raise DataError(str(path), f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except Exception as exc:  # rdflib raises assorted errors for malformed terms
         raise DataError(str(path), f"cannot parse as Turtle: {exc}") from None
     return graph
+
+
+def _locate(data: bytes, exc: BadSyntax) -> tuple[int, str]:
+    """Line and reason of a Turtle syntax error. rdflib's line count can run past the end of the file, so
+    ask Oxigraph's parser, which reports the exact position, and fall back on rdflib's."""
+    try:
+        import pyoxigraph
+
+        for _ in pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.TURTLE):
+            pass
+    except SyntaxError as oxi:
+        if oxi.lineno:
+            reason = str(oxi.msg or exc._why).split(": ", 1)[-1]
+            return oxi.lineno, reason
+    except Exception:  # any other failure: keep rdflib's account
+        pass
+    return exc.lines + 1, exc._why
 
 
 def named_graph_of(path: Path) -> URIRef:

@@ -30,6 +30,7 @@ SH = "http://www.w3.org/ns/shacl#"
 #: Prefixes used when printing or serialising; the instance prefixes follow the "id/<kind>/" scheme.
 PREFIXES: dict[str, str] = {
     "akg": AKG,
+    "akgsh": BASE + "shapes#",
     "rdf": RDF,
     "rdfs": RDFS,
     "owl": OWL,

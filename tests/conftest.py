@@ -62,6 +62,29 @@ def reasoned() -> Graph:
 
 
 @pytest.fixture(scope="session")
+def shacl_report(graph: Graph):
+    """``shacl_report(path)``: the SHACL report (all severities) of the real graph plus the additions in
+    ``path`` (or of the real graph alone for ``None``), computed once per session for all test modules."""
+    from alliance_kg.graph import parse_turtle
+    from alliance_kg.validate import Report, shapes_graph, validate_graph
+
+    shapes = shapes_graph()
+    cache: dict[str, Report] = {}
+
+    def report(path: Path | None) -> Report:
+        key = str(path)
+        if key not in cache:
+            data = Graph()
+            data += graph
+            if path is not None:
+                parse_turtle(path, into=data)
+            cache[key] = validate_graph(data, shapes, threshold="info", inplace=True)
+        return cache[key]
+
+    return report
+
+
+@pytest.fixture(scope="session")
 def seed_text() -> str:
     """The press release as shipped in ../shared/seed (the project does not need it; skip without it)."""
     if not SEED.is_file():
