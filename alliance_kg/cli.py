@@ -130,7 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["violation", "warning", "info"],
         help="fail on results of this severity or worse (default: violation); all are reported",
     )
-    v.add_argument("--reasoned", action="store_true", help="validate the OWL 2 RL closure")
+    v.add_argument("--reasoned", action="store_true",
+                   help="also check the class memberships OWL 2 RL infers (and fail on contradictions)")
     _data_option(v)
 
     r = _subparser(sub, "reason", "the OWL 2 RL closure of the ontology and the data")

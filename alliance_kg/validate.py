@@ -66,18 +66,35 @@ def validate(
     """Validate ontology + bundled data + ``extra`` against ontology/shapes.ttl."""
     say = progress or (lambda _message: None)
     say("loading the graph")
+    from .graph import load_graph
+
+    data = load_graph(extra=extra)
     if reasoned:
-        from .reasoning import closure
-
         say("computing the OWL 2 RL closure")
-        data = closure(extra)
-    else:
-        from .graph import load_graph
-
-        data = load_graph(extra=extra)
+        add_inferred_classes(data, extra)
     shapes = shapes_graph()
     say(f"validating {len(data)} triples against {len(shapes)} shape triples")
     return validate_graph(data, shapes, threshold=threshold, inplace=True)
+
+
+def add_inferred_classes(data, extra: Sequence[Path | str] = ()) -> int:
+    """Add to ``data`` the memberships of akg: classes that OWL 2 RL infers (through subclasses, domains
+    and ranges), so that a resource typed only through its properties is checked by its class's shape.
+    The other inferred triples (schema.org/ORG super-properties, inverses) are left out: the shapes
+    describe the graph as asserted, and its closed shapes would reject them. Raises
+    :class:`~alliance_kg.reasoning.Inconsistency` if the graph is contradictory."""
+    from rdflib import URIRef
+    from rdflib.namespace import RDF
+
+    from .namespaces import AKG
+    from .reasoning import closure
+
+    added = 0
+    for subject, _, cls in closure(extra).triples((None, RDF.type, None)):
+        if isinstance(cls, URIRef) and cls.startswith(AKG) and (subject, RDF.type, cls) not in data:
+            data.add((subject, RDF.type, cls))
+            added += 1
+    return added
 
 
 def validate_graph(data, shapes=None, *, threshold: str = "violation", inplace: bool = False) -> Report:

@@ -89,3 +89,32 @@ def test_reasoned_validation_of_an_inconsistent_addition(capsysbinary, tmp_path:
     )
     code, _, err = run(capsysbinary, "validate", "--reasoned", "--data", str(extra))
     assert code == 1 and "inconsistent" in err and "takao-kato" in err
+
+
+def test_reasoned_validation_checks_resources_typed_only_by_their_properties(
+    capsysbinary, tmp_path: Path
+) -> None:
+    """A new model given only a platform is a vehicle model by the domain of akg:builtOnPlatform: plain
+    validation cannot see it, --reasoned checks it against the vehicle model shape."""
+    extra = tmp_path / "twingo.ttl"
+    extra.write_text(
+        "@prefix akg: <https://w3id.org/alliance-kg/ontology#> .\n"
+        "<https://w3id.org/alliance-kg/id/vehicle/renault-twingo> akg:builtOnPlatform "
+        "<https://w3id.org/alliance-kg/id/platform/ampr-small> .\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run(capsysbinary, "validate", "--data", str(extra))
+    assert code == 0
+    code, out, _ = run(capsysbinary, "validate", "--reasoned", "--data", str(extra), "--format", "json")
+    assert code == 1
+    failing = {(r["focus"], r["shape"]) for r in json.loads(out)["results"] if r["severity"] == "Violation"}
+    twingo = "https://w3id.org/alliance-kg/id/vehicle/renault-twingo"
+    assert (twingo, "https://w3id.org/alliance-kg/shapes#VehicleModelShape-plant") in failing
+    assert (twingo, "https://w3id.org/alliance-kg/shapes#VehicleModelShape-brand") in failing or any(
+        f == twingo and "brand" in s.lower() for f, s in failing
+    )
+
+
+def test_reasoned_validation_of_the_bundled_graph_conforms(capsysbinary) -> None:
+    code, out, _ = run(capsysbinary, "validate", "--reasoned")
+    assert (code, out) == (0, "conforms: no results of any severity\n")
