@@ -13,9 +13,7 @@ must return no rows live in ``queries/checks/`` and are named ``*-violation.rq``
 
 from __future__ import annotations
 
-import difflib
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import paths
@@ -37,11 +35,28 @@ def expand_curie(curie: str) -> str:
     return PREFIXES[prefix] + local
 
 
-@dataclass(frozen=True)
 class Param:
-    name: str
-    type: str  # a CURIE
-    default: str | None = None
+    """A declared parameter: its name (the SPARQL variable), its type (a CURIE) and its default."""
+
+    __slots__ = ("default", "name", "type")
+
+    def __init__(self, name: str, type: str, default: str | None = None) -> None:
+        self.name = name
+        self.type = type
+        self.default = default
+
+    def __repr__(self) -> str:
+        return f"Param({self.name!r}, {self.type!r}, {self.default!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Param) and (self.name, self.type, self.default) == (
+            other.name,
+            other.type,
+            other.default,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.type, self.default))
 
     @property
     def type_iri(self) -> str:
@@ -52,15 +67,32 @@ class Param:
         return self.type_iri.startswith(XSD)
 
 
-@dataclass(frozen=True)
 class NamedQuery:
-    name: str
-    path: Path
-    text: str
-    title: str
-    question: str
-    params: tuple[Param, ...] = field(default_factory=tuple)
-    reasoned: bool = False
+    """A query and its header. (Plain classes, not dataclasses: importing dataclasses costs a query
+    started from the command line several milliseconds.)"""
+
+    __slots__ = ("name", "params", "path", "question", "reasoned", "text", "title")
+
+    def __init__(
+        self,
+        name: str,
+        path: Path,
+        text: str,
+        title: str,
+        question: str,
+        params: tuple[Param, ...] = (),
+        reasoned: bool = False,
+    ) -> None:
+        self.name = name
+        self.path = path
+        self.text = text
+        self.title = title
+        self.question = question
+        self.params = tuple(params)
+        self.reasoned = reasoned
+
+    def __repr__(self) -> str:
+        return f"NamedQuery({self.name!r}, params={self.params!r}, reasoned={self.reasoned})"
 
     @property
     def form(self) -> str:
@@ -130,6 +162,8 @@ def find(name: str) -> NamedQuery:
     for path in query_files(checks):
         if path.stem == stem:
             return parse_query_file(path)
+    import difflib
+
     known = [p.stem for p in query_files()] + ["checks/" + p.stem for p in query_files(True)]
     close = difflib.get_close_matches(wanted, known, n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(close)}?" if close else "; `alliance-kg queries` lists them"

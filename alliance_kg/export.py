@@ -46,8 +46,18 @@ def serialize_graph(graph, fmt: str) -> bytes:
     if fmt == "nt":
         lines = sorted(set(ordered.serialize(format="nt", encoding="utf-8").decode("utf-8").splitlines()))
         return ("\n".join(line for line in lines if line.strip()) + "\n").encode("utf-8")
-    kwargs = {"auto_compact": True} if fmt == "jsonld" else {}
+    kwargs = {"context": jsonld_context(), "auto_compact": True} if fmt == "jsonld" else {}
     return ordered.serialize(format=FORMATS[fmt], encoding="utf-8", **kwargs)
+
+
+def jsonld_context() -> dict:
+    """The JSON-LD context of graph/context.jsonld, inlined in JSON-LD exports so that they read as plain
+    JSON ("name": "Nissan Micra", "hasBrand": "brand:nissan") and need no remote context to expand."""
+    import json
+
+    from . import paths
+
+    return json.loads((paths.graph_dir() / "context.jsonld").read_text(encoding="utf-8"))["@context"]
 
 
 def serialize_dataset(dataset, fmt: str) -> bytes:

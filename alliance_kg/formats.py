@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
-from typing import IO
 
 import pyoxigraph as ox
 
 from .errors import UsageError
 from .namespaces import PREFIXES
+
+TYPE_CHECKING = False  # typing itself costs a command-line query milliseconds to import
+if TYPE_CHECKING:
+    from typing import IO
 
 SOLUTION_FORMATS = ("table", "csv", "tsv", "json", "xml", "md")
 GRAPH_FORMATS = ("turtle", "ttl", "nt", "jsonld")

@@ -8,7 +8,6 @@ declared XSD datatype. Values are never pasted into the query text.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Sequence
 
@@ -107,6 +106,8 @@ def resolve_resource(store: ox.Store, value: str, type_iri: str, what: str) -> o
     if len(matches) == 1:
         return ox.NamedNode(matches.pop())
     if not matches:
+        import difflib
+
         close = difflib.get_close_matches(text, list(labels), n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         kind = "resource" if type_iri == ANY_TYPE else _short(type_iri)

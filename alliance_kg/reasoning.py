@@ -112,11 +112,29 @@ def closure(extra: Sequence[Path | str] = (), *, check: bool = True):  # -> rdfl
 
 
 def _drop_generalised_triples(graph) -> None:
-    """owlrl can infer triples with a literal subject (generalised RDF); they cannot be written out."""
-    from rdflib import Literal
+    """owlrl can infer triples with a literal subject (generalised RDF), which cannot be written out, and
+    says of every blank node of the ontology's axioms that it is owl:sameAs itself, which says nothing
+    and keeps RDF lists from being written as lists (JSON-LD, Turtle)."""
+    from rdflib import BNode, Literal
+    from rdflib.namespace import OWL
 
     for triple in [t for t in graph if isinstance(t[0], Literal) or isinstance(t[1], Literal)]:
         graph.remove(triple)
+    for node in [s for s, o in graph.subject_objects(OWL.sameAs) if isinstance(s, BNode) and s == o]:
+        graph.remove((node, OWL.sameAs, node))
+
+
+def inferred_triples(extra: Sequence[Path | str] = ()):  # -> tuple[rdflib.Graph, list[triple]]
+    """The closure and the triples OWL 2 RL adds to what is asserted, compared within one parse (blank
+    nodes of separate parses never match). Inferred triples about blank nodes (the ontology's anonymous
+    axioms) are left out of the list: they could not be joined to another copy of the graph."""
+    from rdflib import BNode
+
+    from .graph import load_graph
+
+    asserted = {t for t in load_graph(extra=extra) if not any(isinstance(n, BNode) for n in t)}
+    full = closure(extra)
+    return full, [t for t in full if t not in asserted and not any(isinstance(n, BNode) for n in t)]
 
 
 def cached_closure(extra: Sequence[Path | str] = ()) -> Path:

@@ -1,0 +1,172 @@
+"""Run one SPARQL query against the dataset, as the endpoint does: check it (``safety``), choose the
+result format, apply the dataset of the request, cap the result and serialise it.
+
+This runs inside a query worker process (``alliance_kg.server.workers``), so that a query past its time
+limit can be stopped by ending the process; it is plain code with no I/O, and the tests call it directly.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from ..namespaces import PREFIXES
+from . import negotiation
+from .safety import Refusal, inspect
+
+TEXT = "text/plain; charset=utf-8"
+
+
+@dataclass(frozen=True)
+class QueryRequest:
+    text: str
+    accept: str | None = None
+    format: str | None = None  # the ``format`` parameter, if the client sent one
+    default_graphs: tuple[str, ...] | None = None  # ``default-graph-uri`` values, if any
+    named_graphs: tuple[str, ...] | None = None  # ``named-graph-uri`` values, if any
+    max_results: int = 10_000
+    timeout: float = 10.0
+
+
+@dataclass
+class QueryResponse:
+    status: int
+    content_type: str
+    body: bytes
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def error(cls, status: int, message: str) -> QueryResponse:
+        return cls(status, TEXT, (message.rstrip() + "\n").encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class Graphs:
+    """The named graphs of the dataset: those whose union is the default graph, and all of them."""
+
+    asserted: tuple[str, ...]
+    every: tuple[str, ...]
+
+
+class _TooLong(Exception):
+    pass
+
+
+def _known(iris: tuple[str, ...], graphs: Graphs, what: str) -> list[ox.NamedNode]:
+    unknown = [i for i in iris if i not in graphs.every]
+    if unknown:
+        listed = "\n  ".join(graphs.every)
+        raise Refusal(
+            400,
+            f"{what} {', '.join(f'<{i}>' for i in unknown)} is not a graph of this dataset; this endpoint "
+            "never "
+            f"fetches graphs. Its named graphs are:\n  {listed}",
+        )
+    return [ox.NamedNode(i) for i in iris]
+
+
+def _format(request: QueryRequest, form: str) -> negotiation.Format:
+    offers = negotiation.SOLUTION_FORMATS if form in ("SELECT", "ASK") else negotiation.GRAPH_FORMATS
+    if request.format:
+        chosen = negotiation.by_name(request.format, offers)
+        if chosen is not None:
+            return chosen
+        # SPARQL clients send format=… along with Accept (SPARQLWrapper always does); a value that does not
+        # fit this kind of result is left to the Accept header
+    chosen = negotiation.choose(request.accept, offers)
+    if chosen is None:
+        kind = "SELECT and ASK results" if form in ("SELECT", "ASK") else f"a {form} result (a graph)"
+        available = ", ".join(o.media_type for o in offers)
+        raise Refusal(406, f"cannot produce {request.accept!r} for {kind}; available: {available}")
+    return chosen
+
+
+def execute(store: ox.Store, graphs: Graphs, request: QueryRequest) -> QueryResponse:
+    """The HTTP answer to one query (never raises for a bad query: it answers 4xx/5xx with a message)."""
+    deadline = time.monotonic() + request.timeout
+    try:
+        info = inspect(request.text)
+        fmt = _format(request, info.form)
+        options: dict[str, object] = {"prefixes": dict(PREFIXES)}
+        if request.default_graphs is not None or request.named_graphs is not None:
+            # the protocol's dataset replaces the query's own FROM / FROM NAMED (SPARQL 1.1 Protocol 2.1.4)
+            options["default_graph"] = _known(request.default_graphs or (), graphs, "default-graph-uri")
+            if request.named_graphs is not None:
+                options["named_graphs"] = _known(request.named_graphs, graphs, "named-graph-uri")
+        elif not info.has_dataset:
+            options["default_graph"] = [ox.NamedNode(g) for g in graphs.asserted]
+        try:
+            result = store.query(request.text, **options)
+            return _serialise(result, fmt, request, deadline)
+        except SyntaxError as exc:
+            from ..store import sparql_error
+
+            return QueryResponse.error(400, str(sparql_error(exc, request.text)))
+    except Refusal as refusal:
+        return QueryResponse.error(refusal.status, refusal.message)
+    except _TooLong:
+        return timed_out(request.timeout)
+    except (ValueError, OSError, RuntimeError, TypeError) as exc:
+        return QueryResponse.error(400, f"the query failed: {exc}")
+
+
+def timed_out(limit: float) -> QueryResponse:
+    response = QueryResponse.error(
+        503,
+        f"the query was stopped: it ran longer than the time limit of {limit:g} s. Narrow it down (a LIMIT, "
+        "more selective patterns) and try again.",
+    )
+    response.headers["Retry-After"] = "1"
+    return response
+
+
+def _too_many(limit: int, what: str) -> Refusal:
+    return Refusal(
+        400,
+        f"the result has more than {limit:,} {what}, the most this endpoint returns; add a LIMIT (and OFFSET "
+        "to page through it) or narrow the query",
+    )
+
+
+def _serialise(
+    result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples,
+    fmt: negotiation.Format,
+    request: QueryRequest,
+    deadline: float,
+) -> QueryResponse:
+    cap = request.max_results
+    if time.monotonic() > deadline:
+        raise _TooLong
+    if isinstance(result, ox.QueryBoolean):
+        body = result.serialize(format=negotiation.RESULTS_FORMAT[fmt.key])
+        return QueryResponse(200, fmt.content_type, body)
+    if isinstance(result, ox.QueryTriples):
+        triples = []
+        for triple in result:
+            triples.append(triple)
+            if len(triples) > cap:
+                raise _too_many(cap, "triples")
+            if len(triples) % 256 == 0 and time.monotonic() > deadline:
+                raise _TooLong
+        prefixes = dict(PREFIXES) if fmt.key == "ttl" else None
+        body = ox.serialize(triples, format=negotiation.RDF_FORMAT[fmt.key], prefixes=prefixes) or b""
+        return QueryResponse(200, fmt.content_type, body, {"X-Result-Count": str(len(triples))})
+    variables = result.variables
+    rows = []
+    for solution in result:
+        rows.append([solution[v] for v in variables])
+        if len(rows) > cap:
+            raise _too_many(cap, "results")
+        if len(rows) % 256 == 0 and time.monotonic() > deadline:
+            raise _TooLong
+    # The rows were counted on the way; Oxigraph's own serialisers write them, read back from TSV (whose
+    # cells are the terms in N-Triples syntax, so nothing is lost).
+    lines = ["\t".join(f"?{v.value}" for v in variables)]
+    lines += ["\t".join("" if t is None else str(t) for t in row) for row in rows]
+    solutions = ox.parse_query_results(
+        ("\n".join(lines) + "\n").encode("utf-8"), format=ox.QueryResultsFormat.TSV
+    )
+    body = solutions.serialize(format=negotiation.RESULTS_FORMAT[fmt.key])
+    return QueryResponse(200, fmt.content_type, body, {"X-Result-Count": str(len(rows))})

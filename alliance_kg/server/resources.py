@@ -1,0 +1,321 @@
+"""What the server says about one resource: its RDF description, and the view its HTML page is made of.
+
+The RDF description of a resource is
+
+- its concise bounded description (every triple about it, and recursively about the blank nodes those
+  lead to) **with the reifications of those triples**, which is how the graph records the source of
+  each fact (``rdf:Statement`` nodes with ``prov:wasDerivedFrom``);
+- the triples that point at it (its incoming links), less the reifications' own ``rdf:subject`` /
+  ``rdf:object`` links;
+- the labels (``rdfs:label``, ``skos:prefLabel``, else ``akg:name``) of every resource these mention, in
+  the language asked for and in English.
+
+IRIs in it are the graph's canonical ones (``https://w3id.org/alliance-kg/…``), whatever address the
+server is reached at: they name the things, not this copy of the documents about them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from ..formats import curie, labels_for
+from ..namespaces import AKG, BASE, DCTERMS, PREFIXES, PROV, RDF, RDFS, SKOS
+
+_SUBJECT = ox.NamedNode(RDF + "subject")
+_PREDICATE = ox.NamedNode(RDF + "predicate")
+_OBJECT = ox.NamedNode(RDF + "object")
+_LABELS = (ox.NamedNode(RDFS + "label"), ox.NamedNode(SKOS + "prefLabel"))
+_NAME = ox.NamedNode(AKG + "name")
+
+#: Labels for the terms of other vocabularies that the pages show often (the ontology labels its own).
+TERM_LABELS = {
+    RDF + "type": "type",
+    RDFS + "label": "label",
+    RDFS + "comment": "comment",
+    RDFS + "seeAlso": "see also",
+    SKOS + "altLabel": "alternative label",
+    SKOS + "prefLabel": "preferred label",
+    SKOS + "definition": "definition",
+    SKOS + "notation": "notation",
+    SKOS + "inScheme": "in scheme",
+    SKOS + "topConceptOf": "top concept of",
+    SKOS + "hasTopConcept": "has top concept",
+    DCTERMS + "title": "title",
+    DCTERMS + "description": "description",
+    DCTERMS + "issued": "issued",
+    DCTERMS + "language": "language",
+    DCTERMS + "spatial": "place",
+    DCTERMS + "type": "type of document",
+    DCTERMS + "source": "source",
+    PROV + "wasDerivedFrom": "derived from",
+    RDF + "subject": "subject",
+    RDF + "predicate": "predicate",
+    RDF + "object": "object",
+}
+_FIRST = [RDF + "type", RDFS + "label", AKG + "name", SKOS + "prefLabel", SKOS + "altLabel"]
+
+
+def known_iris(store: ox.Store) -> set[str]:
+    """Every IRI under the published base that the graph mentions (as subject or object)."""
+    found: set[str] = set()
+    for quad in store:
+        for term in (quad.subject, quad.object):
+            if isinstance(term, ox.NamedNode) and term.value.startswith(BASE):
+                found.add(term.value)
+    return found
+
+
+def _add(out: list[ox.Triple], seen: set[ox.Triple], triple: ox.Triple) -> None:
+    if triple not in seen:
+        seen.add(triple)
+        out.append(triple)
+
+
+def description(store: ox.Store, iri: str, lang: str = "en") -> list[ox.Triple]:
+    """The triples of the resource's description (see the module's docstring)."""
+    node = ox.NamedNode(iri)
+    out: list[ox.Triple] = []
+    seen: set[ox.Triple] = set()
+    described: set[ox.Triple] = set()
+    todo: list[ox.NamedNode | ox.BlankNode] = [node]
+    visited: set[ox.NamedNode | ox.BlankNode] = set()
+    while todo:  # the concise bounded description
+        subject = todo.pop()
+        if subject in visited:
+            continue
+        visited.add(subject)
+        for quad in store.quads_for_pattern(subject, None, None, None):
+            _add(out, seen, quad.triple)
+            described.add(quad.triple)
+            if isinstance(quad.object, ox.BlankNode):
+                todo.append(quad.object)
+    for subject in list(visited):  # the reifications of its triples: the source of each fact
+        for quad in store.quads_for_pattern(None, _SUBJECT, subject, None):
+            statement = quad.subject
+            predicates = [q.object for q in store.quads_for_pattern(statement, _PREDICATE, None, None)]
+            objects = [q.object for q in store.quads_for_pattern(statement, _OBJECT, None, None)]
+            if any(ox.Triple(subject, p, o) in described for p in predicates for o in objects):
+                for q in store.quads_for_pattern(statement, None, None, None):
+                    _add(out, seen, q.triple)
+    for quad in store.quads_for_pattern(None, None, node, None):  # incoming links
+        if quad.predicate not in (_SUBJECT, _OBJECT):
+            _add(out, seen, quad.triple)
+    linked: set[ox.NamedNode] = set()
+    for triple in out:
+        for term in (triple.subject, triple.predicate, triple.object):
+            if isinstance(term, ox.NamedNode) and term != node:
+                linked.add(term)
+    for triple in label_triples(store, linked, lang):
+        _add(out, seen, triple)
+    return out
+
+
+def label_triples(store: ox.Store, nodes: Iterable[ox.NamedNode], lang: str) -> list[ox.Triple]:
+    """The labels of ``nodes`` in ``lang`` and in English (and plain ones); else their ``akg:name``."""
+    wanted = {lang, "en", ""}
+    out = []
+    for node in sorted(nodes, key=lambda n: n.value):
+        found = False
+        for predicate in _LABELS:
+            for quad in store.quads_for_pattern(node, predicate, None, None):
+                literal = quad.object
+                if isinstance(literal, ox.Literal) and (literal.language or "") in wanted:
+                    out.append(quad.triple)
+                    found = True
+        if not found:
+            out.extend(q.triple for q in store.quads_for_pattern(node, _NAME, None, None))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# The view of a resource page
+
+
+@dataclass
+class Source:
+    iri: str
+    text: str  # "press release ¶4", or the page's label
+    quote: str | None = None  # the paragraph's text
+
+
+@dataclass
+class Value:
+    term: ox.NamedNode | ox.BlankNode | ox.Literal
+    text: str
+    iri: str | None = None  # for a resource value
+    language: str | None = None
+    datatype: str | None = None  # a CURIE, for typed literals other than strings
+    sources: list[Source] = field(default_factory=list)
+
+
+@dataclass
+class PropertyValues:
+    iri: str
+    label: str
+    values: list[Value] = field(default_factory=list)
+
+
+@dataclass
+class Fact:  # a fact that a source supports, for the pages of sources
+    subject: Value
+    predicate: Value
+    object: Value
+
+
+@dataclass
+class ResourceView:
+    iri: str
+    label: str
+    types: list[Value] = field(default_factory=list)
+    summary: str | None = None
+    properties: list[PropertyValues] = field(default_factory=list)
+    incoming: list[PropertyValues] = field(default_factory=list)  # by property, the resources that link here
+    sources: list[Source] = field(default_factory=list)  # every source cited on the page, once
+    facts_from_here: list[Fact] = field(default_factory=list)
+
+
+_SOURCES = """
+SELECT ?this ?p ?o ?src WHERE {
+  ?st rdf:subject ?this ; rdf:predicate ?p ; rdf:object ?o ; prov:wasDerivedFrom ?src .
+}"""
+_SOURCE_INFO = """
+SELECT ?src ?n ?text ?label WHERE {
+  VALUES ?src { %s }
+  OPTIONAL { ?src akg:paragraphNumber ?n }
+  OPTIONAL { ?src akg:text ?text }
+  OPTIONAL { ?src rdfs:label ?label }
+}"""
+_SUPPORTED = """
+SELECT ?this ?s ?p ?o WHERE {
+  ?st prov:wasDerivedFrom ?this ; rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o .
+} ORDER BY ?s ?p ?o"""
+
+
+def term_label(iri: str, labels: dict[str, str]) -> str:
+    return labels.get(iri) or TERM_LABELS.get(iri) or curie(iri).strip("<>")
+
+
+def _sources(store: ox.Store, iris: set[str], lang: str) -> dict[str, Source]:
+    if not iris:
+        return {}
+    text = _SOURCE_INFO % " ".join(f"<{i}>" for i in sorted(iris))
+    found: dict[str, dict[str, object]] = {}
+    for row in store.query(text, prefixes=dict(PREFIXES)):
+        entry = found.setdefault(row["src"].value, {"labels": {}})
+        if row["n"] is not None:
+            entry["n"] = row["n"].value
+        if row["text"] is not None:
+            entry["text"] = row["text"].value
+        if row["label"] is not None:
+            entry["labels"][row["label"].language or ""] = row["label"].value  # type: ignore[index]
+    sources = {}
+    for iri in iris:
+        entry = found.get(iri, {"labels": {}})
+        labels: dict[str, str] = entry["labels"]  # type: ignore[assignment]
+        if "n" in entry:
+            text = f"press release ¶{entry['n']}"
+        else:
+            text = labels.get(lang) or labels.get("en") or labels.get("") or next(iter(labels.values()), iri)
+        sources[iri] = Source(iri, text, entry.get("text"))  # type: ignore[arg-type]
+    return sources
+
+
+def _value(term: ox.NamedNode | ox.BlankNode | ox.Literal, labels: dict[str, str]) -> Value:
+    if isinstance(term, ox.NamedNode):
+        return Value(term, term_label(term.value, labels), iri=term.value)
+    if isinstance(term, ox.BlankNode):
+        return Value(term, f"_:{term.value}")
+    datatype = term.datatype.value if term.datatype else ""
+    shown = None if datatype.endswith(("#string", "#langString")) or not datatype else curie(datatype)
+    return Value(term, term.value, language=term.language, datatype=shown)
+
+
+def _order(prop: PropertyValues) -> tuple[int, str]:
+    rank = _FIRST.index(prop.iri) if prop.iri in _FIRST else len(_FIRST)
+    return rank, prop.label.casefold()
+
+
+def view(store: ox.Store, iri: str, lang: str = "en") -> ResourceView:
+    node = ox.NamedNode(iri)
+    subs = {ox.Variable("this"): node}
+    outgoing = list(store.quads_for_pattern(node, None, None, None))
+    incoming = [
+        q for q in store.quads_for_pattern(None, None, node, None) if q.predicate not in (_SUBJECT, _OBJECT)
+    ]
+    cited: dict[tuple[ox.NamedNode, object], list[str]] = {}
+    for row in store.query(_SOURCES, prefixes=dict(PREFIXES), substitutions=subs):
+        cited.setdefault((row["p"], row["o"]), []).append(row["src"].value)
+    supported = [
+        (r["s"], r["p"], r["o"]) for r in store.query(_SUPPORTED, prefixes=dict(PREFIXES), substitutions=subs)
+    ]
+    iris = {iri}
+    for q in outgoing:
+        iris.add(q.predicate.value)
+        if isinstance(q.object, ox.NamedNode):
+            iris.add(q.object.value)
+    for q in incoming:
+        iris.update(
+            {q.predicate.value} | ({q.subject.value} if isinstance(q.subject, ox.NamedNode) else set())
+        )
+    for s, p, o in supported:
+        iris.update(t.value for t in (s, p, o) if isinstance(t, ox.NamedNode))
+    labels = labels_for(store, iris, lang)
+    sources = _sources(store, {s for srcs in cited.values() for s in srcs}, lang)
+
+    result = ResourceView(iri, term_label(iri, labels))
+    by_property: dict[str, PropertyValues] = {}
+    for q in outgoing:
+        p = q.predicate.value
+        prop = by_property.setdefault(p, PropertyValues(p, term_label(p, labels)))
+        value = _value(q.object, labels)
+        value.sources = sorted(
+            (sources[s] for s in cited.get((q.predicate, q.object), [])), key=lambda s: _source_key(s.text)
+        )
+        prop.values.append(value)
+        if p == RDF + "type":
+            result.types.append(value)
+    for prop in by_property.values():
+        prop.values.sort(key=lambda v: (v.language not in (lang, None), v.text.casefold()))
+    result.properties = sorted(by_property.values(), key=_order)
+    summary = [
+        v
+        for p in (SKOS + "definition", RDFS + "comment", DCTERMS + "description")
+        for v in (by_property[p].values if p in by_property else [])
+    ]
+    if summary:
+        best = [v for v in summary if v.language == lang] or [
+            v for v in summary if v.language in ("en", None)
+        ]
+        result.summary = (best or summary)[0].text
+    back: dict[str, PropertyValues] = {}
+    for q in incoming:
+        p = q.predicate.value
+        prop = back.setdefault(p, PropertyValues(p, term_label(p, labels)))
+        prop.values.append(_value(q.subject, labels))
+    for prop in back.values():
+        prop.values.sort(key=lambda v: v.text.casefold())
+    result.incoming = sorted(back.values(), key=_order)
+    result.sources = sorted(
+        {s.iri: s for p in result.properties for v in p.values for s in v.sources}.values(),
+        key=lambda s: _source_key(s.text),
+    )
+    result.facts_from_here = [
+        Fact(_value(s, labels), _value(p, labels), _value(o, labels)) for s, p, o in supported
+    ]
+    return result
+
+
+def _source_key(text: str) -> tuple[int, int, str]:
+    if text.startswith("press release ¶"):
+        return 0, int(text.rsplit("¶", 1)[1]), ""
+    return 1, 0, text.casefold()
+
+
+def exists(store: ox.Store, iri: str) -> bool:
+    node = ox.NamedNode(iri)
+    return any(True for _ in store.quads_for_pattern(node, None, None, None)) or any(
+        True for _ in store.quads_for_pattern(None, None, node, None)
+    )
