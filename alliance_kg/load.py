@@ -150,19 +150,13 @@ def render(report: LoadReport) -> str:
 def _parse(path: Path, *, data: bytes | None = None) -> list[ox.Triple]:
     import pyoxigraph as ox
 
-    from .store import _RDF_FORMATS
+    from .store import read_rdf, syntax_error
 
-    fmt = _RDF_FORMATS.get(path.suffix.lower(), ox.RdfFormat.TURTLE)
-    if data is None:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise DataError(str(path), f"cannot read file: {exc.strerror or exc}") from None
+    path, data, fmt = read_rdf(path, data)
     try:
         return [q.triple for q in ox.parse(data, format=fmt, base_iri=path.resolve().as_uri())]
     except SyntaxError as exc:
-        message = re.sub(r"\s*\(.*?, line \d+\)$", "", str(exc.msg or exc))
-        raise DataError(str(path), f"{fmt.name} syntax error: {message}", line=exc.lineno) from None
+        raise syntax_error(path, fmt, exc) from None
     except (ValueError, OSError) as exc:
         raise DataError(str(path), f"cannot load: {exc}") from None
 

@@ -33,9 +33,9 @@ def bundled_files() -> list[Path]:
     return [paths.ontology_file(), *paths.graph_files()]
 
 
-def load_into(store: ox.Store, path: Path | str, *, data: bytes | None = None) -> None:
-    """Load one RDF file (Turtle unless its extension says otherwise) into the default graph.
-    A missing or malformed file raises :class:`DataError` with the file and line."""
+def read_rdf(path: Path | str, data: bytes | None = None) -> tuple[Path, bytes, ox.RdfFormat]:
+    """A file's bytes and its RDF format (Turtle unless its extension says otherwise); an unreadable
+    file raises :class:`DataError`."""
     path = Path(path)
     fmt = _RDF_FORMATS.get(path.suffix.lower(), ox.RdfFormat.TURTLE)
     if data is None:
@@ -43,11 +43,23 @@ def load_into(store: ox.Store, path: Path | str, *, data: bytes | None = None) -
             data = path.read_bytes()
         except OSError as exc:
             raise DataError(str(path), f"cannot read file: {exc.strerror or exc}") from None
+    return path, data, fmt
+
+
+def syntax_error(path: Path, fmt: ox.RdfFormat, exc: SyntaxError) -> DataError:
+    """Oxigraph's parse error as a :class:`DataError` with the file and the line."""
+    message = re.sub(r"\s*\(.*?, line \d+\)$", "", str(exc.msg or exc))
+    return DataError(str(path), f"{fmt.name} syntax error: {message}", line=exc.lineno)
+
+
+def load_into(store: ox.Store, path: Path | str, *, data: bytes | None = None) -> None:
+    """Load one RDF file into the default graph; a missing or malformed file raises
+    :class:`DataError` with the file and line."""
+    path, data, fmt = read_rdf(path, data)
     try:
         store.load(data, format=fmt, base_iri=path.resolve().as_uri())
     except SyntaxError as exc:
-        message = re.sub(r"\s*\(.*?, line \d+\)$", "", str(exc.msg or exc))
-        raise DataError(str(path), f"{fmt.name} syntax error: {message}", line=exc.lineno) from None
+        raise syntax_error(path, fmt, exc) from None
     except (ValueError, OSError) as exc:
         raise DataError(str(path), f"cannot load: {exc}") from None
 
