@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,12 +21,13 @@ IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 def require_program(name: str, why: str) -> str:
     """The path of an external program a test needs. Missing: skip with the reason, but fail in CI,
     where .ci/run installs every peer."""
-    found = shutil.which(name)
+    beside = Path(sys.executable).with_name(name)  # installed by the `test` extra into this environment
+    found = shutil.which(name) or (str(beside) if beside.is_file() else None)
     if found:
         return found
     message = f"{name} is not installed ({why})"
     if IN_CI:
-        pytest.fail(f"{message}; CI must install it (scripts/setup-peers.sh)")
+        pytest.fail(f"{message}; CI must install it (scripts/setup-peers, or the `test` extra)")
     pytest.skip(message)
 
 

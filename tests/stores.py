@@ -13,6 +13,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,8 +145,10 @@ class OxigraphServer(Server):
         return self.base + "/update"
 
     def command(self) -> list[str]:
-        program = shutil.which("oxigraph")
-        assert program, "oxigraph is not installed"
+        # the `test` extra installs it beside the interpreter, which need not be on PATH
+        beside = Path(sys.executable).with_name("oxigraph")
+        program = shutil.which("oxigraph") or (str(beside) if beside.is_file() else None)
+        assert program, "oxigraph is not installed (pip install oxigraph)"
         serve = "serve-read-only" if self.read_only else "serve"
         return [program, serve, "--location", str(self.workdir / "db"), "--bind", f"127.0.0.1:{self.port}"]
 
