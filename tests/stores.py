@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,7 +46,7 @@ def _http_ok(url: str) -> bool:
 
 
 @dataclass
-class Server:
+class Server(ABC):
     """A store running as a child process; subclasses say how to start it and where its endpoints are."""
 
     workdir: Path
@@ -60,27 +61,32 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     @property
-    def graph_store(self) -> str:  # the Graph Store Protocol endpoint that accepts writes
-        raise NotImplementedError
+    @abstractmethod
+    def graph_store(self) -> str:
+        """The Graph Store Protocol endpoint that accepts writes."""
 
     @property
+    @abstractmethod
     def query_endpoint(self) -> str:
-        raise NotImplementedError
+        """The SPARQL query endpoint."""
 
     @property
+    @abstractmethod
     def update_endpoint(self) -> str:
-        raise NotImplementedError
+        """The SPARQL Update endpoint."""
 
     #: "basic"/"digest" and the name of an environment variable with user:password, or None.
     auth: str | None = None
     credentials: str | None = None
 
     # --- life cycle ----------------------------------------------------------------------------------------
+    @abstractmethod
     def command(self) -> list[str]:
-        raise NotImplementedError
+        """The command line that starts the store in the foreground."""
 
+    @abstractmethod
     def ready_url(self) -> str:
-        raise NotImplementedError
+        """A URL that answers once the store is ready."""
 
     def start(self) -> Server:
         self.workdir.mkdir(parents=True, exist_ok=True)
