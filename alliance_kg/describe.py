@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from .errors import UsageError
 from .formats import curie, labels_for
 from .namespaces import AKG, PREFIXES, RDF
 
@@ -45,17 +43,8 @@ def resolve(store: ox.Store, thing: str) -> ox.NamedNode:
     return resolve_resource(store, thing, ANY_TYPE, "describe")
 
 
-def _exists(store: ox.Store, iri: str) -> bool:
-    return bool(
-        store.query(
-            "ASK { { ?this ?p ?o } UNION { ?s ?p ?this } }",
-            substitutions={ox.Variable("this"): ox.NamedNode(iri)},
-        )
-    )
-
-
 def describe(store: ox.Store, thing: str, lang: str = "en") -> Description:
-    node = _lookup(store, thing)
+    node = resolve(store, thing)
     subs = {ox.Variable("this"): node}
     rows = list(store.query(_OUT, prefixes=dict(PREFIXES), substitutions=subs))
     incoming = list(store.query(_IN, prefixes=dict(PREFIXES), substitutions=subs))
@@ -89,23 +78,6 @@ def describe(store: ox.Store, thing: str, lang: str = "en") -> Description:
         result.facts.append((labels.get(p.value, curie(p.value)), show(o), sources))
     result.incoming = [(show(r["s"]), labels.get(r["p"].value, curie(r["p"].value))) for r in incoming]
     return result
-
-
-def _lookup(store: ox.Store, thing: str) -> ox.NamedNode:
-    text = thing.strip()
-    if (
-        text.startswith("<")
-        or re.match(r"^https?://", text)
-        or (":" in text and text.split(":", 1)[0] in PREFIXES)
-    ):
-        iri = text.strip("<>")
-        if ":" in iri and not re.match(r"^https?://", iri):
-            prefix, local = iri.split(":", 1)
-            iri = PREFIXES[prefix] + local
-        if not _exists(store, iri):
-            raise UsageError(f"describe: {thing} is not in the graph")
-        return ox.NamedNode(iri)
-    return resolve(store, text)
 
 
 def _source_names(store: ox.Store, sources: set[str]) -> dict[str, str]:

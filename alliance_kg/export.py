@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 FORMATS = {
@@ -81,25 +80,25 @@ def serialize_dataset(dataset, fmt: str) -> bytes:
     return ordered.serialize(format="trig", encoding="utf-8")
 
 
-def write_atomically(target: Path, write: Callable[[object], None] | bytes) -> None:
-    """Write ``target`` through a temporary file in the same folder and an atomic rename."""
+def write_atomically(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` through a temporary file in the same folder and an atomic rename:
+    an interrupted or failed write leaves no half-written ``target``. Failures raise UsageError."""
     from .errors import UsageError
 
     target = Path(target)
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise UsageError(f"cannot write {target}: folder {folder} does not exist")
+    if target.is_dir():
+        raise UsageError(f"cannot write {target}: it is a folder")
+    tmp: str | None = None
     try:
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, target)
     except OSError as exc:
         raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            if isinstance(write, bytes):
-                handle.write(write)
-            else:
-                write(handle)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    finally:
+        if tmp is not None and Path(tmp).exists():
+            Path(tmp).unlink()

@@ -87,9 +87,14 @@ def resolve_resource(store: ox.Store, value: str, type_iri: str, what: str) -> o
     elif re.fullmatch(r"[A-Za-z][\w-]*:[^\s]*", text) and text.split(":", 1)[0] in PREFIXES:
         iri = expand_curie(text)
     if iri is not None:
+        try:
+            node = ox.NamedNode(iri)
+        except ValueError as exc:
+            raise UsageError(f"{what}: {text} is not a valid IRI ({exc})") from None
         if not _is_instance(store, iri, type_iri):
-            raise UsageError(f"{what}: {text} is not a {_short(type_iri)} in the graph")
-        return ox.NamedNode(iri)
+            kind = "" if type_iri == ANY_TYPE else f" as {_short(type_iri)}"
+            raise UsageError(f"{what}: {text} is not in the graph{kind}")
+        return node
     rows = store.query(
         _ANY_LABEL_QUERY if type_iri == ANY_TYPE else _LABEL_QUERY,
         prefixes={

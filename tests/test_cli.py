@@ -99,6 +99,14 @@ BAD_INPUT = [
     (["query", "list-models", "--format", "turtle"], "for CONSTRUCT"),
     (["query", "profile-model", "--format", "csv"], "is a graph"),
     (["describe", "nothing-like-this"], "no resource is labelled"),
+    (["describe", "http://example.org/a b"], "is not a valid IRI"),
+    (["describe", "vehicle:no-such-model"], "vehicle:no-such-model is not in the graph"),
+    (["query", "find-model-platform", "--param", "model=<http://example.org/a b>"], "is not a valid IRI"),
+    (
+        ["query", "find-model-platform", "--param", "model=plant:ampere-douai"],
+        "not in the graph as akg:VehicleModel",
+    ),
+    (["export", "-o", "/"], "cannot write /: it is a folder"),
     (["nonsense"], "invalid choice"),
 ]
 
