@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 SOLUTION_FORMATS = ("table", "csv", "tsv", "json", "xml", "md")
 GRAPH_FORMATS = ("turtle", "ttl", "nt", "jsonld")
-_RESULTS = {
+#: SPARQL results serialisations, by --format name (the server negotiates the same ones).
+RESULT_FORMATS = {
     "csv": ox.QueryResultsFormat.CSV,
     "tsv": ox.QueryResultsFormat.TSV,
     "json": ox.QueryResultsFormat.JSON,
@@ -132,13 +133,13 @@ def write_result(
     if fmt not in SOLUTION_FORMATS:
         raise UsageError(f"unknown --format {fmt!r}")
     if isinstance(result, ox.QueryBoolean):
-        if fmt in _RESULTS:
-            out.write(result.serialize(format=_RESULTS[fmt]))
+        if fmt in RESULT_FORMATS:
+            out.write(result.serialize(format=RESULT_FORMATS[fmt]))
         else:
             out.write(b"yes\n" if bool(result) else b"no\n")
         return int(bool(result))
-    if fmt in _RESULTS:
-        data = result.serialize(format=_RESULTS[fmt])
+    if fmt in RESULT_FORMATS:
+        data = result.serialize(format=RESULT_FORMATS[fmt])
         out.write(data)
         return -1
     variables = [v.value for v in result.variables]

@@ -337,7 +337,9 @@ def _script() -> str:
 def test_console_script_query() -> None:
     run_ = subprocess.run([_script(), "query", "list-models"], capture_output=True, text=True, check=False)
     assert run_.returncode == 0, run_.stderr
-    assert run_.stdout.startswith("model,") or "Nissan Micra" in run_.stdout
+    lines = run_.stdout.splitlines()  # not a terminal: CSV
+    assert lines[0].startswith("plant,model,") and len(lines) == 7
+    assert all(name in run_.stdout for name in CSV_MODELS)
 
 
 def test_console_script_error_exit_code() -> None:

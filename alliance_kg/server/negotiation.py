@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
+from ..formats import RESULT_FORMATS
+
 
 @dataclass(frozen=True)
 class Format:
@@ -50,12 +52,7 @@ GRAPH_FORMATS = (
 )
 HTML = Format("html", "text/html", ("application/xhtml+xml",))
 
-RESULTS_FORMAT = {
-    "json": ox.QueryResultsFormat.JSON,
-    "xml": ox.QueryResultsFormat.XML,
-    "csv": ox.QueryResultsFormat.CSV,
-    "tsv": ox.QueryResultsFormat.TSV,
-}
+RESULTS_FORMAT = RESULT_FORMATS  # the command line's: json, xml, csv, tsv
 RDF_FORMAT = {
     "ttl": ox.RdfFormat.TURTLE,
     "nt": ox.RdfFormat.N_TRIPLES,
