@@ -107,6 +107,11 @@ def parse_query_file(path: Path) -> NamedQuery:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise QueryError(f"{path}: cannot read query file: {exc}") from None
+    return parse_query_text(text, path)
+
+
+def parse_query_text(text: str, path: Path = Path("<inline>")) -> NamedQuery:
+    """A query and the header of its leading comment lines; ``path`` names it in messages."""
     header: dict[str, str] = {}
     for line in text.splitlines():
         if not line.startswith("#"):
@@ -134,7 +139,7 @@ def parse_query_file(path: Path) -> NamedQuery:
                 ) from None
             params.append(param)
     return NamedQuery(
-        name=path.stem,
+        name=path.stem if path.suffix == ".rq" else "inline",
         path=path,
         text=text,
         title=header.get("title", path.stem),

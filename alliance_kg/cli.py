@@ -288,8 +288,7 @@ def _run_query(args: argparse.Namespace) -> int:
     if bool(args.target) == bool(args.expression):
         raise UsageError("give a query name or a .rq file, or -e 'SPARQL' (one of them)")
     if args.expression is not None:
-        named = catalogue.NamedQuery("inline", Path("<inline>"), args.expression, "inline", "")
-        named = _with_header(named)
+        named = catalogue.parse_query_text(args.expression)
     elif args.target.endswith(".rq") or os.sep in args.target:
         path = Path(args.target)
         if not path.is_file():
@@ -303,20 +302,6 @@ def _run_query(args: argparse.Namespace) -> int:
     fmt = args.format or ("table" if sys.stdout.isatty() else "csv")
     formats.write_result(result, _out(), fmt, kg, lang=args.lang, iris=args.iris)
     return 0
-
-
-def _with_header(named):
-    import tempfile
-
-    from . import catalogue
-
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "inline.rq"
-        path.write_text(named.text, encoding="utf-8")
-        parsed = catalogue.parse_query_file(path)
-    return catalogue.NamedQuery(
-        "inline", Path("<inline>"), named.text, "inline", "", parsed.params, parsed.reasoned
-    )
 
 
 def _run_queries(args: argparse.Namespace) -> int:
