@@ -3,18 +3,50 @@
 The closure takes about two seconds to compute, so ``query --reasoned`` reads it from a cache keyed by
 the content of every input (bundled files, the user's files, the versions of alliance-kg and owlrl):
 the first call computes and stores it, later calls load it in milliseconds.
+
+A cache file, ``closure-<key>.nt`` in :func:`cache_dir`, is N-Triples, one triple a line, whose last line
+is a comment that vouches for the rest::
+
+    # alliance-kg reasoning cache v1 key=<the key> triples=<lines before it> sha256=<of the bytes before it>
+
+It is written to a temporary file beside it, flushed to disk and renamed over it, so a reader sees a whole
+old file or a whole new one, and two processes writing the same key at once cannot mix their bytes. It is
+checked on every read (about a millisecond): a file that is cut short at any byte, empty, spliced with
+other content, written for other inputs or lacking the trailer is computed again and rewritten, with a
+warning. When the cache cannot be written at all (a file where its folder should be, a read-only or full
+filesystem) the closure is computed in memory, kept for the rest of the process, and a warning says so
+once. Warnings go to the ``alliance_kg.reasoning`` logger; with logging left unconfigured, as by the CLI,
+Python prints them on stderr as one line each.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import hashlib
+import logging
 import os
+import re
 import tempfile
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from . import __version__, paths
-from .errors import CheckFailed
+from .errors import AllianceKGError, CheckFailed
+
+log = logging.getLogger(__name__)
+
+_TRAILER = re.compile(
+    rb"# alliance-kg reasoning cache v1 key=([0-9a-f]{64}) triples=([0-9]+) sha256=([0-9a-f]{64})\n"
+)
+#: Temporary files older than this in the cache folder were left by a writer that died mid-write.
+_STALE_SECONDS = 3600
+
+#: Closures that could not be written to their cache file (by its path), and the in-memory files holding
+#: them for :func:`cached_closure`: each is computed once per process.
+_unwritten: dict[str, bytes] = {}
+_memory_files: dict[str, Path] = {}
 
 
 def cache_dir() -> Path:
@@ -137,19 +169,193 @@ def inferred_triples(extra: Sequence[Path | str] = ()):  # -> tuple[rdflib.Graph
     return full, [t for t in full if t not in asserted and not any(isinstance(n, BNode) for n in t)]
 
 
-def cached_closure(extra: Sequence[Path | str] = ()) -> Path:
-    """The path of an N-Triples file holding the closure, computed once per distinct input."""
-    target = cache_dir() / f"closure-{closure_key(extra)}.nt"
-    if target.is_file():
-        return target
+class InvalidCache(ValueError):
+    """A cache file that does not hold what its trailer vouches for; the message says what is wrong."""
+
+
+def cache_trailer(body: bytes, key: str) -> bytes:
+    """The last line of a cache file holding ``body`` (N-Triples, one triple a line) for ``key``."""
+    count, digest = body.count(b"\n"), hashlib.sha256(body).hexdigest()
+    return f"# alliance-kg reasoning cache v1 key={key} triples={count} sha256={digest}\n".encode()
+
+
+def verified_body(data: bytes, key: str) -> bytes:
+    """The N-Triples of the cache file content ``data`` once checked against its trailer and ``key``;
+    anything else raises :class:`InvalidCache`."""
+    if not data:
+        raise InvalidCache("empty")
+    if not data.endswith(b"\n"):
+        raise InvalidCache("it does not end with a line break")
+    cut = data.rfind(b"\n", 0, len(data) - 1) + 1
+    match = _TRAILER.fullmatch(data, cut)
+    if match is None:
+        raise InvalidCache("no checksum line at the end: cut short, appended to, or from another version")
+    if match[1].decode() != key:
+        raise InvalidCache("written for other inputs")
+    count, lines = int(match[2]), data.count(b"\n", 0, cut)
+    if count == 0:
+        raise InvalidCache("no triples")
+    if lines != count:
+        raise InvalidCache(f"{lines} lines where its checksum line says {count}")
+    if hashlib.sha256(memoryview(data)[:cut]).hexdigest() != match[3].decode():
+        raise InvalidCache("checksum mismatch")
+    return data[:cut]
+
+
+def _compute(extra: Sequence[Path | str]) -> bytes:
+    """The closure as N-Triples, one triple a line and no blank line (what a trailer counts)."""
     data = closure(extra).serialize(format="nt", encoding="utf-8")
+    return b"".join(line + b"\n" for line in data.split(b"\n") if line.strip())
+
+
+def _write_atomically(target: Path, content: bytes) -> None:
+    """Write ``content`` to a temporary file beside ``target``, flush it to disk, rename it over it."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".closure-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, target)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
         raise
+    _sync_folder(target.parent)
+    _remove_stale_temporaries(target.parent)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename durable (best effort: not every system can open a folder)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _remove_stale_temporaries(folder: Path) -> None:
+    limit = time.time() - _STALE_SECONDS
+    for leftover in folder.glob(".closure-*.tmp"):
+        with contextlib.suppress(OSError):
+            if leftover.stat().st_mtime < limit:
+                leftover.unlink()
+
+
+def _reason(exc: OSError) -> str:
+    if isinstance(exc, FileExistsError):  # from mkdir(exist_ok=True): something that is not a folder
+        return "it exists and is not a folder"
+    return exc.strerror or str(exc)
+
+
+def _where(exc: OSError, target: Path) -> Path:
+    """The cache folder (or the ancestor of it) that could not be made, else the cache file."""
+    if exc.filename:
+        failed = Path(os.fsdecode(exc.filename))
+        if failed == target.parent or failed in target.parent.parents:
+            return failed
     return target
+
+
+def _closure_bytes(
+    extra: Sequence[Path | str], target: Path, key: str, on_compute: Callable[[], None] | None
+) -> bytes:
+    kept = _unwritten.get(str(target))
+    if kept is not None:
+        return kept
+    problem = None
+    try:
+        return verified_body(target.read_bytes(), key)
+    except FileNotFoundError:
+        pass
+    except InvalidCache as exc:
+        problem = str(exc)
+    except OSError as exc:
+        problem = _reason(exc)
+    if on_compute is not None:
+        on_compute()
+    body = _compute(extra)
+    try:
+        _write_atomically(target, body + cache_trailer(body, key))
+    except OSError as exc:
+        log.warning(
+            "cannot write the reasoning cache at %s: %s; computing in memory",
+            _where(exc, target),
+            _reason(exc),
+        )
+        _unwritten[str(target)] = body
+        return body
+    if problem is not None:
+        log.warning("the reasoning cache %s was invalid (%s); rebuilt it", target, problem)
+    return body
+
+
+def closure_bytes(extra: Sequence[Path | str] = (), *, on_compute: Callable[[], None] | None = None) -> bytes:
+    """The OWL 2 RL closure of ontology + data (+ ``extra``) as N-Triples: from the cache when it holds a
+    verified copy, else computed (``on_compute`` is called first, to say so) and cached. A damaged cache is
+    rewritten and one that cannot be written is bypassed, each with a warning; contradictions raise
+    :class:`Inconsistency`."""
+    key = closure_key(extra)
+    return _closure_bytes(extra, cache_dir() / f"closure-{key}.nt", key, on_compute)
+
+
+def cached_closure(extra: Sequence[Path | str] = ()) -> Path:
+    """The path of an N-Triples file holding the verified closure (see :func:`closure_bytes`, which spares
+    reading it twice). Its last line is the cache's checksum line, an N-Triples comment. When the cache
+    cannot be written, the path is that of an in-memory file of this process (``/proc/self/fd/…`` on
+    Linux) or, elsewhere, of a private temporary file removed at exit."""
+    key = closure_key(extra)
+    target = cache_dir() / f"closure-{key}.nt"
+    body = _closure_bytes(extra, target, key, None)
+    if str(target) not in _unwritten:
+        return target
+    return _memory_file(target, body)
+
+
+def _memory_file(target: Path, body: bytes) -> Path:
+    known = _memory_files.get(str(target))
+    if known is not None:
+        return known
+    path = _memfd(body) or _temporary_file(target, body)
+    _memory_files[str(target)] = path
+    return path
+
+
+def _memfd(body: bytes) -> Path | None:
+    """An anonymous in-memory file holding ``body`` (Linux), open until the process ends."""
+    if not hasattr(os, "memfd_create"):
+        return None
+    try:
+        fd = os.memfd_create("alliance-kg-closure.nt")
+    except OSError:
+        return None
+    try:
+        with os.fdopen(os.dup(fd), "wb") as handle:
+            handle.write(body)
+        path = Path(f"/proc/self/fd/{fd}")
+        with path.open("rb") as check:  # /proc may be missing, or not show this process's files
+            if check.read(64) == body[:64]:
+                return path
+    except OSError:
+        pass
+    os.close(fd)
+    return None
+
+
+def _temporary_file(target: Path, body: bytes) -> Path:
+    try:
+        fd, name = tempfile.mkstemp(prefix="alliance-kg-closure-", suffix=".nt")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(body)
+    except OSError as exc:
+        raise AllianceKGError(
+            f"cannot write the reasoning cache at {target} nor a temporary copy: {_reason(exc)}"
+        ) from None
+    atexit.register(Path(name).unlink, missing_ok=True)
+    return Path(name)
