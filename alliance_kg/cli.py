@@ -10,13 +10,14 @@ fast.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .errors import AllianceKGError, UsageError
+from .errors import AllianceKGError, QueryError, UsageError
 
 EXAMPLES = {
     "query": """examples:
@@ -143,6 +144,18 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     q.add_argument("--reasoned", action="store_true", help="query the OWL 2 RL closure (cached)")
     q.add_argument("--lang", default="en", help="label language for tables (default: en)")
     q.add_argument("--iris", action="store_true", help="show IRIs (as CURIEs) instead of labels in tables")
+    q.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="stop a query that runs longer (default: 60; 0 for no limit); exit code 4",
+    )
+    q.add_argument(
+        "--allow-service",
+        action="store_true",
+        help="let SERVICE clauses fetch from the URLs they name (federation; refused by default)",
+    )
     _data_option(q)
 
     c = _subparser(sub, "queries", "list the named queries: names, titles, questions, parameters", only)
@@ -175,13 +188,33 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
     r = _subparser(sub, "reason", "the OWL 2 RL closure of the ontology and the data", only)
     r.add_argument("--format", "-f", default="ttl", choices=["ttl", "nt", "jsonld", "xml"])
-    r.add_argument("-o", "--output", type=Path, help="write to FILE atomically (default: stdout)")
+    r.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="write to FILE atomically (default: stdout), through a temporary file in its folder renamed "
+        "over it: an existing file keeps its mode and owner, a new one gets the umask's mode; a symbolic "
+        "link is followed (the file it points to is replaced, the link kept); /dev/stdout and /dev/fd/N are "
+        "written directly; a device (/dev/null), FIFO, socket or folder is refused. Output that cannot be "
+        "written, to FILE or to stdout, is an error: exit 2",
+    )
     r.add_argument("--new-only", action="store_true", help="only the inferred triples, not the asserted ones")
     _data_option(r)
 
     e = _subparser(sub, "export", "write the graph in an RDF format, deterministically", only)
     e.add_argument("--format", "-f", default="ttl", choices=["ttl", "nt", "nq", "trig", "jsonld", "xml"])
-    e.add_argument("-o", "--output", type=Path, help="write to FILE atomically (default: stdout)")
+    e.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="write to FILE atomically (default: stdout), through a temporary file in its folder renamed "
+        "over it: an existing file keeps its mode and owner, a new one gets the umask's mode; a symbolic "
+        "link is followed (the file it points to is replaced, the link kept); /dev/stdout and /dev/fd/N are "
+        "written directly; a device (/dev/null), FIFO, socket or folder is refused. Output that cannot be "
+        "written, to FILE or to stdout, is an error: exit 2",
+    )
     e.add_argument("--reasoned", action="store_true", help="export the OWL 2 RL closure")
     e.add_argument(
         "--void",
@@ -242,14 +275,15 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     sv.add_argument(
         "--base-url",
         metavar="URL",
-        help="the public address of the site, for its links (default: the address each request came to)",
+        help="the public address of the site, for its links: an http:// or https:// URL with a host, "
+        "no query or fragment (default: the address each request came to)",
     )
     sv.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS", help="per query (default: 10)")
     sv.add_argument(
         "--max-results", type=int, default=10_000, metavar="N", help="rows or triples a query returns at most"
     )
     sv.add_argument(
-        "--max-request-bytes", type=int, default=65_536, metavar="N", help="largest request taken (64 KiB)"
+        "--max-request-bytes", type=int, default=2_097_152, metavar="N", help="largest request taken (2 MiB)"
     )
     sv.add_argument("--workers", type=int, default=2, metavar="N", help="query worker processes (default: 2)")
     sv.add_argument(
@@ -267,17 +301,77 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
-def _out() -> object:
-    return sys.stdout.buffer
+class _Stdout:
+    """Standard output, for the commands' data. A write or flush that fails for any reason but a reader
+    that went away (ENOSPC from ``> /dev/full``, EIO, a closed stdout) raises UsageError — ``error: cannot
+    write to stdout: …``, exit 2 — after pointing stdout at /dev/null, so that exiting does not fail again.
+    BrokenPipeError (``| head``) passes through: :func:`main` ends quietly on it."""
+
+    @staticmethod
+    def write(data: bytes) -> int:
+        if sys.stdout is None:
+            raise UsageError("cannot write to stdout: it is closed")
+        try:
+            return sys.stdout.buffer.write(data)
+        except BrokenPipeError:
+            raise
+        except (OSError, ValueError) as exc:
+            raise _Stdout.failed(exc) from None
+
+    @staticmethod
+    def flush() -> None:
+        if sys.stdout is None:
+            return
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            raise
+        except ValueError:  # already closed: nothing is left to write
+            pass
+        except OSError as exc:
+            raise _Stdout.failed(exc) from None
+
+    @staticmethod
+    def failed(exc: OSError | ValueError) -> UsageError:
+        _Stdout.discard()
+        return UsageError(f"cannot write to stdout: {getattr(exc, 'strerror', None) or exc}")
+
+    @staticmethod
+    def discard() -> None:
+        """Send what is still buffered for stdout, and anything written later, to /dev/null."""
+        try:
+            fileno = sys.stdout.fileno()
+        except (AttributeError, OSError, ValueError):
+            return  # not a real file (tests capture it): nothing will fail at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fileno)
+        os.close(devnull)
+
+    @staticmethod
+    def finish(code: int) -> int:
+        """Flush stdout at exit: a failure is reported and makes the exit code 2 (unless already an error)."""
+        try:
+            _Stdout.flush()
+        except AllianceKGError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return code or exc.exit_code
+        except BrokenPipeError:
+            _Stdout.discard()
+        return code
+
+
+def _out() -> _Stdout:
+    return _Stdout()
 
 
 def _emit(data: bytes, output: Path | None) -> None:
-    """Write ``data`` to ``output`` atomically, or to stdout."""
+    """Write ``data`` to ``output`` (see write_atomically for what -o writes onto), or to stdout."""
     if output:
         from .export import write_atomically
 
-        write_atomically(output, data)
-        print(f"wrote {output} ({len(data)} bytes)", file=sys.stderr)
+        written = write_atomically(output, data)
+        where = output if written == output else f"{output} → {written}"
+        print(f"wrote {where} ({len(data)} bytes)", file=sys.stderr)
     else:
         _out().write(data)
 
@@ -298,9 +392,22 @@ def _run_query(args: argparse.Namespace) -> int:
         named = catalogue.find(args.target)
     kg = store.open_store(extra=args.data, reasoned=args.reasoned or named.reasoned)
     bindings = params.bind(named, params.parse_assignments(args.param), kg)
-    result = store.run_query(kg, named.text, bindings)
     fmt = args.format or ("table" if sys.stdout.isatty() else "csv")
-    formats.write_result(result, _out(), fmt, kg, lang=args.lang, iris=args.iris)
+    if args.timeout < 0:
+        raise UsageError("--timeout must be 0 (no limit) or a number of seconds")
+
+    def work() -> bytes:  # the engine evaluates lazily: run, iterate and serialise on its thread
+        buffer = io.BytesIO()  # nothing reaches stdout unless the query finished
+        result = store.run_query(kg, named.text, bindings, allow_service=args.allow_service)
+        try:
+            formats.write_result(result, buffer, fmt, kg, lang=args.lang, iris=args.iris)
+        except (OSError, RuntimeError) as exc:  # raised by the engine while it evaluates (a SERVICE call…)
+            raise QueryError(f"the query failed: {exc}") from None
+        return buffer.getvalue()
+
+    from .engine import run_bounded
+
+    _out().write(run_bounded(work, timeout=args.timeout or None))
     return 0
 
 
@@ -484,16 +591,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.command:
             parser.print_help(sys.stderr)
             return 2
+        if sys.stdout is None and args.command not in ("load", "serve") and not getattr(args, "output", None):
+            raise UsageError("cannot write to stdout: it is closed")  # started with >&-
         code = COMMANDS[args.command](args)
-        sys.stdout.flush()
+        _Stdout.flush()  # a stdout that cannot take the data is an error (UsageError), not a traceback
         return code
     except AllianceKGError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
     except BrokenPipeError:
         # The reader went away (`| head`): stop quietly, and keep Python from complaining at exit.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        _Stdout.discard()
         return 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
@@ -506,13 +614,19 @@ _FAST_EXIT = frozenset({"query", "queries", "describe", "stats", "export"})
 
 
 def run() -> None:
-    """The console script ``alliance-kg``: :func:`main`, then exit."""
-    code = main()
+    """The console script ``alliance-kg``: :func:`main`, then flush stdout (a failure there is ``error: …``
+    and exit 2 too), then exit."""
+    try:
+        code = main()
+    except SystemExit as exc:  # argparse's --help and --version: their text may still be buffered
+        if isinstance(exc.code, str):
+            print(exc.code, file=sys.stderr)
+        code = exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+    code = _Stdout.finish(code)
+    from contextlib import suppress
+
+    with suppress(OSError, ValueError, AttributeError):  # a stderr that fails: nowhere left to say so
+        sys.stderr.flush()
     if len(sys.argv) > 1 and sys.argv[1] in _FAST_EXIT:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except (BrokenPipeError, ValueError):
-            code = code or 0
         os._exit(code)
     sys.exit(code)

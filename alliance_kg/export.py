@@ -7,8 +7,11 @@ interrupted export never leaves a half-written file.
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
-import tempfile
+import re
+import stat
 from pathlib import Path
 
 FORMATS = {
@@ -80,25 +83,169 @@ def serialize_dataset(dataset, fmt: str) -> bytes:
     return ordered.serialize(format="trig", encoding="utf-8")
 
 
-def write_atomically(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` through a temporary file in the same folder and an atomic rename:
-    an interrupted or failed write leaves no half-written ``target``. Failures raise UsageError."""
+#: Paths that name an open file descriptor of this process rather than a file: /dev/stdout, /dev/fd/N,
+#: /proc/self/fd/N (and /proc/<this pid>/fd/N, /proc/thread-self/fd/N, which they resolve through).
+_DESCRIPTOR_PATH = re.compile(
+    r"/dev/std(?P<std>in|out|err)|/dev/fd/(?P<fd>\d+)"
+    r"|/proc/(?:self|thread-self|(?P<pid>\d+)(?:/task/\d+)?)/fd/(?P<proc_fd>\d+)"
+)
+_STANDARD = {"in": 0, "out": 1, "err": 2}
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _descriptor(path: Path) -> int | None:
+    """The file descriptor ``path`` names (``/dev/stdout``, ``/dev/fd/1``, ``/proc/self/fd/1``, or a
+    symbolic link to one of them), or None for any other path."""
+    current = os.path.abspath(path)
+    for _ in range(40):  # the kernel's own limit on symbolic links followed
+        folder = os.path.realpath(os.path.dirname(current))
+        for candidate in (current, os.path.join(folder, os.path.basename(current))):
+            match = _DESCRIPTOR_PATH.fullmatch(candidate)
+            if match and (match["pid"] is None or int(match["pid"]) == os.getpid()):
+                if match["std"]:
+                    return _STANDARD[match["std"]]
+                return int(match["fd"] or match["proc_fd"])
+        resolved = os.path.join(folder, os.path.basename(current))
+        if not os.path.islink(resolved):
+            return None
+        current = os.path.normpath(os.path.join(folder, os.readlink(resolved)))
+    return None
+
+
+def _write_descriptor(target: Path, fd: int, data: bytes) -> None:
+    """Write ``data`` to an open file descriptor as it is (no temporary file: the descriptor may be a
+    terminal, a pipe, or a file the shell opened, which must not be replaced)."""
+    from .errors import UsageError
+
+    view = memoryview(data)
+    try:
+        while view:
+            view = view[os.write(fd, view) :]
+    except BrokenPipeError:
+        raise  # the reader went away (`| head`): the caller stops quietly
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
+
+
+def _not_a_folder(path: Path) -> Path | None:
+    """The nearest existing ancestor of ``path`` that is not a folder, if one is in the way."""
+    for parent in path.parents:
+        if os.path.lexists(parent):
+            return None if parent.is_dir() else parent
+    return None
+
+
+def write_atomically(target: Path, data: bytes) -> Path:
+    """Write ``data`` to ``target``; returns the path of the file written (the file a link points to).
+
+    - A regular file, or a new one, is written through a temporary file in its folder, flushed to disk and
+      renamed over it: an interrupted or failed write leaves ``target`` as it was, and the temporary file
+      is removed on every failure. The file keeps its mode and, where permitted, its owner and group; a
+      new file gets the mode the umask gives (``0666 & ~umask``).
+    - A symbolic link is followed: the file it points to is replaced and the link stays. A link to
+      nothing, a link loop, or a link to something other than a regular file is refused.
+    - ``/dev/stdout``, ``/dev/stderr``, ``/dev/fd/N`` and ``/proc/self/fd/N`` are written directly, as
+      the open file descriptor they name: what the user means, and nothing is put in their place.
+    - A device (``/dev/null``, ``/dev/full``), a FIFO, a socket or a folder is refused.
+
+    Refusals and failures raise UsageError (exit code 2), naming ``target`` and the reason; a reader that
+    went away raises BrokenPipeError, as a write to stdout does.
+    """
+    import secrets
+
     from .errors import UsageError
 
     target = Path(target)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise UsageError(f"cannot write {target}: folder {folder} does not exist")
-    if target.is_dir():
-        raise UsageError(f"cannot write {target}: it is a folder")
-    tmp: str | None = None
+
+    def refused(reason: str) -> UsageError:
+        return UsageError(f"cannot write {target}: {reason}")
+
+    fd = _descriptor(target)
+    if fd is not None:
+        _write_descriptor(target, fd, data)
+        return target
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, target)
+        found: os.stat_result | None = os.lstat(target)
+    except FileNotFoundError:
+        found = None
+    except NotADirectoryError:
+        raise refused(f"{_not_a_folder(target) or target.parent} is not a folder") from None
     except OSError as exc:
-        raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
+        raise refused(exc.strerror or str(exc)) from None
+    real, what = target, "it is"
+    if found is not None and stat.S_ISLNK(found.st_mode):
+        real = Path(os.path.realpath(target))
+        what = f"it is a symbolic link to {real},"
+        try:
+            found = os.stat(target)
+        except FileNotFoundError:
+            raise refused(f"{what} which does not exist") from None
+        except OSError as exc:
+            raise refused(f"it is a symbolic link that cannot be followed: {exc.strerror or exc}") from None
+    if found is not None and not stat.S_ISREG(found.st_mode):
+        kind = next((name for test, name in _KINDS if test(found.st_mode)), "not a regular file")
+        if stat.S_ISDIR(found.st_mode):
+            raise refused(f"{what} {kind}")
+        raise refused(f"{what} {kind}; -o replaces regular files only (redirect with > to write to it)")
+    folder = real.parent
+    if not folder.is_dir():
+        blocking = _not_a_folder(real)
+        raise refused(f"{blocking} is not a folder" if blocking else f"folder {folder} does not exist")
+    if found is not None and not os.access(real, os.W_OK):
+        raise refused("Permission denied (the file is read-only)")
+    tmp: Path | None = None
+    try:
+        for _ in range(100):
+            candidate = folder / f".{real.name}.{secrets.token_hex(4)}.tmp"
+            try:  # a new file's mode is the umask's; an existing file's is set below, before any data
+                handle = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
+                                 0o600 if found is not None else 0o666)  # fmt: skip
+            except FileExistsError:
+                continue
+            tmp = candidate
+            break
+        else:
+            raise refused(f"no free temporary file name in {folder}")
+        with os.fdopen(handle, "wb") as out:
+            if found is not None:
+                _keep_owner(handle, found)
+                os.fchmod(handle, stat.S_IMODE(found.st_mode))
+            out.write(data)
+            out.flush()
+            os.fsync(handle)
+        os.replace(tmp, real)
+        tmp = None
+    except OSError as exc:
+        hint = ""
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) and tmp is None:
+            hint = f" (-o writes a temporary file in {folder} and renames it: the folder must be writable)"
+        raise refused(f"{exc.strerror or exc}{hint}") from None
     finally:
-        if tmp is not None and Path(tmp).exists():
-            Path(tmp).unlink()
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+    with contextlib.suppress(OSError):  # make the rename itself durable, where the system allows it
+        directory = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+    return real
+
+
+def _keep_owner(handle: int, found: os.stat_result) -> None:
+    """Give the temporary file the owner and group of the file it replaces, as far as permitted."""
+    if (found.st_uid, found.st_gid) == (os.geteuid(), os.getegid()):
+        return
+    for uid in (found.st_uid, -1):  # only root may give a file away; anyone may pick one of their groups
+        try:
+            os.fchown(handle, uid, found.st_gid)
+            return
+        except OSError:
+            continue

@@ -69,10 +69,9 @@ def open_store(*, extra: Sequence[Path | str] = (), reasoned: bool = False) -> o
     ``reasoned``), plus the user's ``extra`` files."""
     store = ox.Store()
     if reasoned:
-        from .reasoning import cached_closure
+        from .reasoning import closure_bytes
 
-        closure = cached_closure(extra)
-        store.load(closure.read_bytes(), format=ox.RdfFormat.N_TRIPLES)
+        store.load(closure_bytes(extra), format=ox.RdfFormat.N_TRIPLES)
         return store
     for path in bundled_files():
         load_into(store, path)
@@ -81,29 +80,23 @@ def open_store(*, extra: Sequence[Path | str] = (), reasoned: bool = False) -> o
     return store
 
 
-def sparql_error(exc: SyntaxError, text: str) -> QueryError:
-    """Turn pyoxigraph's query syntax error into a message with line and column."""
-    message = str(exc)
-    match = re.search(r"error at (\d+):(\d+): (.*)", message, re.S)
-    if not match:
-        return QueryError(f"SPARQL syntax error: {message}")
-    line, column, reason = int(match[1]), int(match[2]), match[3].strip()
-    lines = text.splitlines() or [""]
-    shown = lines[line - 1] if 0 < line <= len(lines) else ""
-    caret = " " * max(column - 1, 0) + "^"
-    return QueryError(f"SPARQL syntax error at line {line}, column {column}: {reason}\n  {shown}\n  {caret}")
-
-
 def run_query(
     store: ox.Store,
     text: str,
     bindings: Mapping[str, ox.NamedNode | ox.Literal] | None = None,
+    *,
+    allow_service: bool = False,
 ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
-    """Run a SPARQL query; ``bindings`` maps variable names to RDF terms."""
+    """Run a SPARQL query through the gate (:mod:`alliance_kg.gate`): the engine runs the gate's
+    canonical text, ``SERVICE`` only with ``allow_service``; ``bindings`` maps variable names to RDF
+    terms. Results are lazy: iterate them on the thread that runs the engine (``engine.run_bounded``)."""
+    from .gate import check
+
+    checked = check(text, allow_service=allow_service, prefixes=PREFIXES)
     substitutions = {ox.Variable(name): term for name, term in (bindings or {}).items()}
     try:
-        return store.query(text, prefixes=dict(PREFIXES), substitutions=substitutions or None)
+        return store.query(checked.text, prefixes=dict(PREFIXES), substitutions=substitutions or None)
     except SyntaxError as exc:
-        raise sparql_error(exc, text) from None
+        raise checked.syntax_error(exc) from None
     except (ValueError, OSError, RuntimeError) as exc:
         raise QueryError(f"the query failed: {exc}") from None

@@ -32,7 +32,7 @@ import functools
 import hashlib
 import logging
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -47,7 +47,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .. import paths
+from .. import gate, paths
 from .. import void as kg_void
 from ..formats import curie, labels_for
 from ..namespaces import BASE, GRAPH, ID, PREFIXES, RDF
@@ -312,7 +312,16 @@ def create_app(config: ServerConfig | None = None, *, data: ServedData | None = 
                 return await home(request)
             fmt = negotiation.choose(request.headers.get("accept"), GRAPH_FORMATS) or GRAPH_FORMATS[0]
             return await respond(request, "service", "", fmt, "en")
-        result = await pool.run(query)
+        try:  # the one gate: what the worker runs is its canonical text, never the client's
+            checked = await run_in_threadpool(gate.check, query.text, prefixes=PREFIXES)
+        except gate.Refused as refusal:
+            return Response(
+                refusal.message.rstrip() + "\n",
+                status_code=refusal.status,
+                media_type="text/plain; charset=utf-8",
+                headers={"Cache-Control": "no-store"},
+            )
+        result = await pool.run(replace(query, query=checked))
         headers = {"Vary": "Accept", "Cache-Control": "no-store", **result.headers}
         return Response(
             result.body, status_code=result.status, media_type=result.content_type, headers=headers

@@ -1,8 +1,11 @@
-"""Run one SPARQL query against the dataset, as the endpoint does: check it (``safety``), choose the
-result format, apply the dataset of the request, cap the result and serialise it.
+"""Run one SPARQL query against the dataset, as the endpoint does: choose the result format, apply the
+dataset of the request, cap the result and serialise it.
 
-This runs inside a query worker process (``alliance_kg.server.workers``), so that a query past its time
-limit can be stopped by ending the process; it is plain code with no I/O, and the tests call it directly.
+The query arrives checked: the server passes every text through :mod:`alliance_kg.gate` before a
+worker sees it, and what runs here is the gate's canonical text (``request.query.text``), never the
+text the client sent. This runs inside a query worker process (``alliance_kg.server.workers``), so
+that a query past its time limit can be stopped by ending the process; it is plain code with no I/O,
+and the tests call it directly.
 """
 
 from __future__ import annotations
@@ -12,22 +15,24 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
+from ..gate import CheckedQuery
+from ..gate import Refused as Refusal
 from ..namespaces import PREFIXES
 from . import negotiation
-from .safety import Refusal, inspect
 
 TEXT = "text/plain; charset=utf-8"
 
 
 @dataclass(frozen=True)
 class QueryRequest:
-    text: str
+    text: str  # as the client sent it
     accept: str | None = None
     format: str | None = None  # the ``format`` parameter, if the client sent one
     default_graphs: tuple[str, ...] | None = None  # ``default-graph-uri`` values, if any
     named_graphs: tuple[str, ...] | None = None  # ``named-graph-uri`` values, if any
     max_results: int = 10_000
     timeout: float = 10.0
+    query: CheckedQuery | None = None  # what the gate made of ``text``: the only thing that runs
 
 
 @dataclass
@@ -86,8 +91,10 @@ def _format(request: QueryRequest, form: str) -> negotiation.Format:
 def execute(store: ox.Store, graphs: Graphs, request: QueryRequest) -> QueryResponse:
     """The HTTP answer to one query (never raises for a bad query: it answers 4xx/5xx with a message)."""
     deadline = time.monotonic() + request.timeout
+    info = request.query
+    if info is None:  # a bug in the server: nothing unchecked ever runs
+        return QueryResponse.error(500, "internal error: the query was not checked (see the server log)")
     try:
-        info = inspect(request.text)
         fmt = _format(request, info.form)
         options: dict[str, object] = {"prefixes": dict(PREFIXES)}
         if request.default_graphs is not None or request.named_graphs is not None:
@@ -98,12 +105,10 @@ def execute(store: ox.Store, graphs: Graphs, request: QueryRequest) -> QueryResp
         elif not info.has_dataset:
             options["default_graph"] = [ox.NamedNode(g) for g in graphs.asserted]
         try:
-            result = store.query(request.text, **options)
+            result = store.query(info.text, **options)
             return _serialise(result, fmt, request, deadline)
         except SyntaxError as exc:
-            from ..store import sparql_error
-
-            return QueryResponse.error(400, str(sparql_error(exc, request.text)))
+            return QueryResponse.error(400, info.syntax_error(exc).message)
     except Refusal as refusal:
         return QueryResponse.error(refusal.status, refusal.message)
     except _TooLong:

@@ -3,7 +3,9 @@
 
 Links between pages go to the local addresses (``{base}id/vehicle/nissan-micra``), so that a browser can
 follow them whatever address the site is reached at; the canonical IRI of each resource is shown on its
-page, and stays the one in the RDF descriptions.
+page, and stays the one in the RDF descriptions. Other IRIs are links only when they are ``http://`` or
+``https://`` addresses with a host: an IRI of any other scheme (``javascript:``, ``data:``, ``file:``,
+``urn:``…), which the data may hold, is shown as text, with the IRI in its title, never as a link.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from html import escape
+from urllib.parse import urlsplit
 
 from ..formats import curie
 from ..namespaces import BASE, ONTOLOGY_IRI, PREFIXES
@@ -27,9 +30,12 @@ class Site:
 
     base: str
 
-    def href(self, iri: str) -> str:
-        """The local address of a graph IRI (and an external IRI as it is)."""
-        return self.base + iri[len(BASE) :] if iri.startswith(BASE) else iri
+    def href(self, iri: str) -> str | None:
+        """Where a link to ``iri`` goes: a graph IRI's local address, an external http(s) IRI as it is; None
+        (no link) for every other IRI."""
+        if iri.startswith(BASE):
+            return _web_address(self.base + iri[len(BASE) :])
+        return _web_address(iri)
 
     def doc(self, path: str, ext: str) -> str:
         return f"{self.base}doc/{path}.{ext}"
@@ -39,8 +45,29 @@ class Site:
         return self.base + "sparql"
 
 
+def _web_address(iri: str) -> str | None:
+    """``iri`` if it is an ``http://`` or ``https://`` URL with a host and nothing a browser would strip or
+    reread (spaces, tabs, newlines, control characters, backslashes), with its scheme in lower case; else
+    None."""
+    if any(ord(c) <= 0x20 or ord(c) == 0x7F or c == "\\" for c in iri):
+        return None
+    scheme, separator, rest = iri.partition("://")
+    if not separator or scheme.lower() not in ("http", "https") or not urlsplit(iri).netloc:
+        return None
+    return f"{scheme.lower()}://{rest}"
+
+
 def _e(text: object) -> str:
     return escape(str(text), quote=True)
+
+
+def _anchor(site: Site, iri: str, content: str, title: str | None = None) -> str:
+    """``content`` (HTML) as a link to ``iri``, or as text titled with the IRI when it may not be a link."""
+    href = site.href(iri)
+    if href is None:
+        return f'<span class="iri-text" title="{_e(title or iri)}">{content}</span>'
+    hint = f' title="{_e(title)}"' if title else ""
+    return f'<a href="{_e(href)}"{hint}>{content}</a>'
 
 
 def layout(site: Site, title: str, body: str, *, lang: str = "en", head: str = "", scripts: str = "") -> str:
@@ -59,7 +86,7 @@ def layout(site: Site, title: str, body: str, *, lang: str = "en", head: str = "
 <nav>
 <a href="{_e(site.base)}sparql">Query</a>
 <a href="{_e(site.base)}browse">Browse</a>
-<a href="{_e(site.href(ONTOLOGY_IRI))}">Ontology</a>
+<a href="{_e(site.href(ONTOLOGY_IRI) or site.base)}">Ontology</a>
 <a href="{_e(site.base)}void">Dataset</a>
 </nav>
 </header>
@@ -79,7 +106,7 @@ built from the Alliance's press release of 16 September 2025. Data CC BY 4.0. SP
 def _link(site: Site, value: Value) -> str:
     if value.iri is None:
         return _literal(value)
-    return f'<a href="{_e(site.href(value.iri))}" title="{_e(value.iri)}">{_e(value.text)}</a>'
+    return _anchor(site, value.iri, _e(value.text), value.iri)
 
 
 def _literal(value: Value) -> str:
@@ -94,8 +121,7 @@ def _literal(value: Value) -> str:
 
 
 def _source_link(site: Site, source: Source) -> str:
-    title = f' title="{_e(source.quote)}"' if source.quote else ""
-    return f'<a href="{_e(site.href(source.iri))}"{title}>{_e(source.text)}</a>'
+    return _anchor(site, source.iri, _e(source.text), source.quote)
 
 
 def _format_links(site: Site, path: str, lang: str) -> str:
@@ -132,7 +158,7 @@ def _property_rows(site: Site, properties: Sequence[PropertyValues], *, sources:
             head = ""
             if index == 0:
                 span = f' rowspan="{len(prop.values)}"' if len(prop.values) > 1 else ""
-                link = f'<a href="{_e(site.href(prop.iri))}" title="{_e(prop.iri)}">{_e(prop.label)}</a>'
+                link = _anchor(site, prop.iri, _e(prop.label), prop.iri)
                 head = f'<th scope="row"{span}>{link}</th>'
             cells = f"<td>{_link(site, value)}</td>"
             if sources:
@@ -149,7 +175,7 @@ def resource_page(site: Site, view: ResourceView, path: str, lang: str) -> str:
         '<article class="resource">',
         f'<p class="kind">{kinds}</p>' if kinds else "",
         f"<h1>{_e(view.label)}</h1>",
-        f'<p class="iri">IRI: <a href="{_e(site.href(view.iri))}">{_e(view.iri)}</a></p>',
+        f'<p class="iri">IRI: {_anchor(site, view.iri, _e(view.iri))}</p>',
         f'<p class="summary">{_e(view.summary)}</p>' if view.summary else "",
         f'<nav class="formats">{_format_links(site, path, lang)}{_language_links(here, lang)}</nav>',
         "<h2>Facts</h2>",
@@ -190,8 +216,7 @@ def resource_page(site: Site, view: ResourceView, path: str, lang: str) -> str:
 
 def not_found_page(site: Site, iri: str, suggestions: Iterable[tuple[str, str]]) -> str:
     items = "".join(
-        f'<li><a href="{_e(site.href(i))}">{_e(label)}</a> <code>{_e(i)}</code></li>'
-        for i, label in suggestions
+        f"<li>{_anchor(site, i, _e(label))} <code>{_e(i)}</code></li>" for i, label in suggestions
     )
     close = f"<p>Perhaps you meant:</p><ul>{items}</ul>" if items else ""
     body = f"""<h1>Not in this graph</h1>
@@ -221,12 +246,10 @@ def browse_page(site: Site, groups: Sequence[BrowseGroup], lang: str) -> str:
     )
     sections = []
     for group in groups:
-        items = "".join(
-            f'<li><a href="{_e(site.href(i))}">{_e(label)}</a></li>' for i, label in group.members
-        )
+        items = "".join(f"<li>{_anchor(site, i, _e(label))}</li>" for i, label in group.members)
         sections.append(
             f'<section id="{_e(curie(group.iri))}">'
-            f'<h2><a href="{_e(site.href(group.iri))}">{_e(group.label)}</a>'
+            f"<h2>{_anchor(site, group.iri, _e(group.label))}"
             f"</h2><ul>{items}</ul></section>"
         )
     body = f"""<h1>Browse the graph</h1>

@@ -4,7 +4,7 @@
   itself (``application/sparql-query``); ``default-graph-uri`` and ``named-graph-uri`` select among the
   dataset's named graphs (an unknown one is refused with 400: nothing is ever fetched).
 - Read-only: an ``update`` parameter, an ``application/sparql-update`` body or an update sent as a query
-  is refused with 403; so is ``SERVICE`` (see ``safety``).
+  is refused with 403; so is ``SERVICE`` (see ``alliance_kg.gate``).
 - A request's body, or a GET's query string, is limited in size (413, 414).
 - GET without a query: the query page for a browser, the service description (``sd:Service``) for
   anything else.

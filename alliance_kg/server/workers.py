@@ -36,11 +36,22 @@ log = logging.getLogger("alliance_kg.server")
 
 
 def _child_main(read_fd: int, write_fd: int) -> None:  # pragma: no cover - runs in the subprocess
-    """A worker's life: load the dataset it is sent, then answer queries until the pipe closes."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    import pyoxigraph as ox
+    """A worker's life: load the dataset it is sent, then answer queries until the pipe closes. The
+    engine runs on a thread with a stack of ``gate.ENGINE_STACK`` bytes: Oxigraph's parser and planner
+    recurse once per level of a query, and the gate's limits are sized for that stack."""
+    import threading
 
-    from .safety import warm_up
+    from ..gate import ENGINE_STACK
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.stack_size(ENGINE_STACK)
+    thread = threading.Thread(target=_serve, args=(read_fd, write_fd), name="akg-engine")
+    thread.start()
+    thread.join()
+
+
+def _serve(read_fd: int, write_fd: int) -> None:  # pragma: no cover - runs in the subprocess
+    import pyoxigraph as ox
 
     inbox = Connection(read_fd, writable=False)
     outbox = Connection(write_fd, readable=False)
@@ -51,7 +62,6 @@ def _child_main(read_fd: int, write_fd: int) -> None:  # pragma: no cover - runs
     store = ox.Store()
     store.load(nquads, format=ox.RdfFormat.N_QUADS)
     del nquads
-    warm_up()
     outbox.send(("ready", os.getpid()))
     while True:
         try:
