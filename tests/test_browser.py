@@ -163,3 +163,24 @@ def test_the_ontology_page(browser, server: Running) -> None:
     section = browser.find_element(By.ID, "builtOnPlatform")
     assert "built on platform" in section.text and "vehicle model" in section.text
     browser.save_screenshot(str(ARTIFACTS / "ontology.png"))
+
+
+def test_the_query_page_links_only_http_iris(browser, server: Running) -> None:
+    """A javascript: (or data:) IRI in a result stays text: clicking it must not run anything."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(server.base)
+    editor = browser.find_element(By.ID, "query")
+    editor.clear()
+    editor.send_keys(
+        "SELECT ?x WHERE { VALUES ?x { <javascript:alert(1)> <JAVASCRIPT:alert(2)> <data:text/html,x> "
+        "<https://w3id.org/alliance-kg/id/plant/ampere-douai> } }"
+    )
+    browser.find_element(By.ID, "run").click()
+    WebDriverWait(browser, 15).until(lambda d: d.find_elements(By.CSS_SELECTOR, "#results-table tbody tr"))
+    cells = browser.find_elements(By.CSS_SELECTOR, "#results-table tbody td")
+    assert len(cells) == 4
+    hrefs = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "#results-table a")]
+    assert hrefs == [server.base + "id/plant/ampere-douai"], hrefs
+    assert "javascript:alert(1)" in cells[0].text or "alert(1)" in cells[0].text

@@ -48,10 +48,12 @@
     const td = document.createElement("td");
     if (!term) return td;
     if (term.type === "uri") {
-      const a = element("a", short(term.value));
-      a.href = local(term.value);
-      a.title = term.value;
-      td.appendChild(a);
+      const href = local(term.value);
+      // only http(s) IRIs become links: a javascript: or data: IRI in the data stays text
+      const node = element(/^https?:\/\/[^\s\/?#]/i.test(href) ? "a" : "span", short(term.value));
+      if (node.tagName === "A") node.href = href;
+      node.title = term.value;
+      td.appendChild(node);
     } else if (term.type === "bnode") {
       td.textContent = "_:" + term.value;
     } else {
