@@ -287,6 +287,11 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     )
     sv.add_argument("--workers", type=int, default=2, metavar="N", help="query worker processes (default: 2)")
     sv.add_argument(
+        "--require-sandbox",
+        action="store_true",
+        help="refuse to start when the query workers cannot be denied network access (seccomp, Linux)",
+    )
+    sv.add_argument(
         "--no-reasoning", action="store_true", help="leave out the OWL 2 RL closure (…/graph/inferred)"
     )
     sv.add_argument("--no-cors", action="store_true", help="send no CORS headers")
@@ -556,6 +561,7 @@ def _run_serve(args: argparse.Namespace) -> int:
             max_results=args.max_results,
             max_request_bytes=args.max_request_bytes,
             workers=args.workers,
+            require_sandbox=args.require_sandbox,
             reasoning=not args.no_reasoning,
             cors=not args.no_cors,
         )

@@ -143,6 +143,7 @@ def create_app(config: ServerConfig | None = None, *, data: ServedData | None = 
         Graphs(served.asserted_graphs, served.graphs),
         size=config.workers,
         timeout=config.timeout,
+        require_sandbox=config.require_sandbox,
     )
     ontology_turtle = paths.ontology_file().read_bytes()
     counts = (
@@ -424,7 +425,12 @@ def create_app(config: ServerConfig | None = None, *, data: ServedData | None = 
     @asynccontextmanager
     async def lifespan(app: Starlette):
         await pool.start()
-        log.info("%d query workers ready (PIDs %s)", pool.size, ", ".join(map(str, pool.pids)))
+        log.info(
+            "%d query workers ready (PIDs %s); sandbox: %s",
+            pool.size,
+            ", ".join(map(str, pool.pids)),
+            pool.sandbox,
+        )
         try:
             yield
         finally:

@@ -62,6 +62,7 @@ class ServerConfig:
     max_results: int = 10_000  # rows of a SELECT, triples of a CONSTRUCT or DESCRIBE
     max_request_bytes: int = 2 * 1024 * 1024  # a POST body, or the query string of a GET
     workers: int = 2  # query worker processes
+    require_sandbox: bool = False  # refuse to start when the query workers cannot be sandboxed
     reasoning: bool = True  # add what OWL 2 RL infers, as the named graph …/graph/inferred
     cors: bool = True  # CORS headers, so that browser clients (YASGUI) on other sites can query
 

@@ -11,6 +11,11 @@ A worker is a fresh interpreter (``python -c …``, not a fork of the server and
 multiprocessing's ``spawn``, which re-imports the caller's main module) talking over two dedicated pipes
 (pickled messages, multiprocessing's framing); it ignores SIGINT (the server stops it) and exits when
 the server's end of its pipe closes, so none outlives the server, even one that is killed.
+
+A worker cannot open a network socket: before it loads the dataset it installs a seccomp filter on itself
+(:mod:`alliance_kg.server.sandbox`), so even a ``SERVICE`` that got past the gate cannot connect. It says in
+its first message whether that worked; where it cannot be done, the pool warns once and goes on, or, with
+``require_sandbox``, refuses to start.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +35,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from .execute import Graphs, QueryRequest, QueryResponse, execute, timed_out
+from .sandbox import SandboxUnavailable, deny_network
 
 GRACE = 0.5  # seconds past the time limit before a worker that has not answered is killed
 START_TIMEOUT = 120.0
@@ -36,21 +43,25 @@ log = logging.getLogger("alliance_kg.server")
 
 
 def _child_main(read_fd: int, write_fd: int) -> None:  # pragma: no cover - runs in the subprocess
-    """A worker's life: load the dataset it is sent, then answer queries until the pipe closes. The
-    engine runs on a thread with a stack of ``gate.ENGINE_STACK`` bytes: Oxigraph's parser and planner
-    recurse once per level of a query, and the gate's limits are sized for that stack."""
-    import threading
-
+    """A worker's life: shut itself off the network, load the dataset it is sent, then answer queries until
+    the pipe closes. The engine runs on a thread with a stack of ``gate.ENGINE_STACK`` bytes: Oxigraph's
+    parser and planner recurse once per level of a query, and the gate's limits are sized for that stack."""
     from ..gate import ENGINE_STACK
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        sandbox = (True, deny_network())
+    except SandboxUnavailable as exc:
+        sandbox = (False, str(exc))
     threading.stack_size(ENGINE_STACK)
-    thread = threading.Thread(target=_serve, args=(read_fd, write_fd), name="akg-engine")
+    thread = threading.Thread(target=_serve, args=(read_fd, write_fd, sandbox), name="akg-engine")
     thread.start()
     thread.join()
 
 
-def _serve(read_fd: int, write_fd: int) -> None:  # pragma: no cover - runs in the subprocess
+def _serve(  # pragma: no cover - runs in the subprocess
+    read_fd: int, write_fd: int, sandbox: tuple[bool, str]
+) -> None:
     import pyoxigraph as ox
 
     inbox = Connection(read_fd, writable=False)
@@ -62,7 +73,7 @@ def _serve(read_fd: int, write_fd: int) -> None:  # pragma: no cover - runs in t
     store = ox.Store()
     store.load(nquads, format=ox.RdfFormat.N_QUADS)
     del nquads
-    outbox.send(("ready", os.getpid()))
+    outbox.send(("ready", os.getpid(), *sandbox))
     while True:
         try:
             request = inbox.recv()
@@ -86,6 +97,8 @@ class _Worker:
         self.process = process
         self.outbox = outbox  # requests go out
         self.inbox = inbox  # responses come in
+        self.sandboxed = False
+        self.sandbox = "not started"  # what keeps it off the network, or why nothing does
 
     @property
     def pid(self) -> int:
@@ -133,13 +146,29 @@ async def _readable(conn: Connection, deadline: float) -> bool:
 
 
 class QueryPool:
-    """``size`` worker processes; :meth:`run` answers one query within ``timeout`` seconds."""
+    """``size`` worker processes; :meth:`run` answers one query within ``timeout`` seconds.
 
-    def __init__(self, nquads: bytes, graphs: Graphs, *, size: int = 2, timeout: float = 10.0) -> None:
+    :attr:`sandbox` says what keeps the workers off the network (``seccomp …``), or ``none (why)``. A worker
+    that could not be sandboxed is warned about once, or, with ``require_sandbox``, stopped, and
+    :meth:`start` raises :class:`~alliance_kg.server.sandbox.SandboxUnavailable`."""
+
+    def __init__(
+        self,
+        nquads: bytes,
+        graphs: Graphs,
+        *,
+        size: int = 2,
+        timeout: float = 10.0,
+        require_sandbox: bool = False,
+    ) -> None:
         self._nquads = nquads
         self._graphs = graphs
         self.size = size
         self.timeout = timeout
+        self.require_sandbox = require_sandbox
+        self.sandbox = "not started"
+        self._warned = False
+        self._lock = threading.Lock()
         self._threads = ThreadPoolExecutor(max_workers=size + 1, thread_name_prefix="akg-query-start")
         self._idle: asyncio.Queue[_Worker] | None = None
         self._workers: set[_Worker] = set()
@@ -173,18 +202,38 @@ class QueryPool:
             worker.outbox.send((self._nquads, self._graphs))
             if not worker.inbox.poll(START_TIMEOUT):
                 raise RuntimeError(f"a query worker did not start within {START_TIMEOUT:g} s")
-            worker.inbox.recv()
-        except (EOFError, OSError, RuntimeError):
+            _, _, worker.sandboxed, worker.sandbox = worker.inbox.recv()
+            self._check_sandbox(worker)
+        except (EOFError, OSError, RuntimeError, SandboxUnavailable):
             worker.kill()
             raise
         return worker
 
+    def _check_sandbox(self, worker: _Worker) -> None:
+        if worker.sandboxed:
+            self.sandbox = worker.sandbox
+            return
+        if self.require_sandbox:
+            raise SandboxUnavailable(f"query workers cannot be sandboxed: {worker.sandbox}")
+        with self._lock:
+            self.sandbox = f"none ({worker.sandbox})"
+            warn, self._warned = not self._warned, True
+        if warn:
+            log.warning("query workers are not sandboxed: %s; the gate still refuses SERVICE", worker.sandbox)
+
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         self._idle = asyncio.Queue()
-        workers = await asyncio.gather(
-            *(loop.run_in_executor(self._threads, self._spawn) for _ in range(self.size))
+        started = await asyncio.gather(
+            *(loop.run_in_executor(self._threads, self._spawn) for _ in range(self.size)),
+            return_exceptions=True,
         )
+        workers = [w for w in started if isinstance(w, _Worker)]
+        failed = [e for e in started if isinstance(e, BaseException)]
+        if failed:  # none is left running
+            for worker in workers:
+                worker.stop()
+            raise failed[0]
         for worker in workers:
             self._workers.add(worker)
             self._idle.put_nowait(worker)
