@@ -263,8 +263,27 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         metavar="N",
         help="triples per request (default: 10000 with the Graph Store Protocol, 1000 with SPARQL Update)",
     )
-    ld.add_argument("--retries", type=int, default=4, metavar="N", help="retries on connection errors, 5xx")
-    ld.add_argument("--timeout", type=float, default=120.0, metavar="SECONDS", help="per request")
+    ld.add_argument(
+        "--retries",
+        type=int,
+        default=4,
+        metavar="N",
+        help="retries of a request after a connection error, a timeout or a 5xx answer (default: 4)",
+    )
+    ld.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="per request: to connect (5 s at most) and for each read of the answer (default: 30)",
+    )
+    ld.add_argument(
+        "--deadline",
+        type=float,
+        default=300.0,
+        metavar="SECONDS",
+        help="for the whole load, retries included; past it the load stops, exit code 3 (default: 300)",
+    )
     _data_option(ld)
 
     sv = _subparser(
@@ -527,22 +546,27 @@ def _run_reason(args: argparse.Namespace) -> int:
 def _run_load(args: argparse.Namespace) -> int:
     from . import load
 
-    report = load.load(
-        args.endpoint,
-        graph=args.graph,
-        mode=args.mode,
-        reasoned=args.reasoned,
-        extra=args.data,
-        protocol=args.protocol,
-        query_endpoint=args.query_endpoint,
-        update_endpoint=args.update_endpoint,
-        auth=args.auth,
-        auth_env=args.auth_env,
-        batch_size=args.batch_size,
-        retries=args.retries,
-        timeout=args.timeout,
-        progress=load.progress_on_stderr,
-    )
+    try:
+        report = load.load(
+            args.endpoint,
+            graph=args.graph,
+            mode=args.mode,
+            reasoned=args.reasoned,
+            extra=args.data,
+            protocol=args.protocol,
+            query_endpoint=args.query_endpoint,
+            update_endpoint=args.update_endpoint,
+            auth=args.auth,
+            auth_env=args.auth_env,
+            batch_size=args.batch_size,
+            retries=args.retries,
+            timeout=args.timeout,
+            deadline=args.deadline,
+            progress=load.progress_on_stderr,
+        )
+    except load.Interrupted as exc:  # Ctrl-C: at once, and what the store holds
+        print(f"interrupted: {exc}", file=sys.stderr)
+        return 130
     print(load.render(report), file=sys.stderr)
     return 0
 

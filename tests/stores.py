@@ -1,9 +1,15 @@
-"""Real triple stores for the integration tests: Oxigraph server and Virtuoso Open Source.
+"""Real triple stores for the integration tests (Oxigraph server and Virtuoso Open Source), faults to put
+between them and ``alliance-kg load``, and the tests' own way of reading a store.
 
 Each server runs on 127.0.0.1 (never another address), on free ports, with its data in a temporary folder,
 as a child process of the tests: it is stopped by its PID (terminate, then kill), never by name. Readiness is
 polled with a timeout. ``kill()`` stops it hard (SIGKILL, as a crash would) and ``start()`` brings it back on
 the same ports and the same data folder, so that a test can check what survived.
+
+:class:`FaultProxy` sits between a load and a store, on 127.0.0.1, records every request and, at the n-th
+request that matches, kills the store, loses the store's answer or holds the request unanswered.
+:class:`SilentStore` accepts connections and never answers. :func:`remote_query` and :class:`Reader` query a
+store over HTTP with httpx alone, independently of the code under test.
 """
 
 from __future__ import annotations
@@ -14,10 +20,19 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+if TYPE_CHECKING:
+    import httpx
+    import pyoxigraph as ox
 
 VIRTUOSO_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
 #: A new Virtuoso database has the user dba with password dba (Debian's package and the upstream default).
@@ -137,6 +152,7 @@ class OxigraphServer(Server):
     name: str = "oxigraph"
     start_timeout: float = 15.0
     read_only: bool = False  # `oxigraph serve-read-only` (needs an existing database: `oxigraph load` first)
+    union_default_graph: bool = False  # queries without GRAPH see every graph (staging graphs included)
 
     @property
     def graph_store(self) -> str:
@@ -156,7 +172,16 @@ class OxigraphServer(Server):
         program = shutil.which("oxigraph") or (str(beside) if beside.is_file() else None)
         assert program, "oxigraph is not installed (pip install oxigraph)"
         serve = "serve-read-only" if self.read_only else "serve"
-        return [program, serve, "--location", str(self.workdir / "db"), "--bind", f"127.0.0.1:{self.port}"]
+        union = ["--union-default-graph"] if self.union_default_graph else []
+        return [
+            program,
+            serve,
+            "--location",
+            str(self.workdir / "db"),
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            *union,
+        ]
 
     def ready_url(self) -> str:
         return self.base + "/query?query=ASK%7B%7D"
@@ -259,3 +284,379 @@ class VirtuosoServer(Server):
     def kill(self) -> None:
         super().kill()
         (self.workdir / "db" / "virtuoso.lck").unlink(missing_ok=True)
+
+
+def server_auth(server: Server) -> httpx.Auth | None:
+    """The httpx auth object for a store's credentials (Virtuoso: digest), or None."""
+    import httpx
+
+    if not server.credentials:
+        return None
+    user, _, password = server.credentials.partition(":")
+    return httpx.DigestAuth(user, password) if server.auth == "digest" else httpx.BasicAuth(user, password)
+
+
+# --- faults -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Request:
+    """A request as the proxy saw it."""
+
+    method: str
+    path: str
+    params: Mapping[str, str]
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+
+#: What a :class:`Fault` does to its request.
+#: kill: SIGKILL the store, then drop the connection unanswered (the request never reaches the store);
+#: kill-after: forward the request, wait for the store's answer, SIGKILL the store, drop the answer;
+#: drop-answer: forward the request, drop the store's answer (the store stays up);
+#: stall: from this request on, hold every request unanswered until the proxy stops (a store that stopped
+#: answering).
+ACTIONS = ("kill", "kill-after", "drop-answer", "stall")
+
+
+@dataclass
+class Fault:
+    """At the ``nth`` request that ``matches``, do ``action`` (one of :data:`ACTIONS`)."""
+
+    matches: Callable[[Request], bool]
+    nth: int = 1
+    action: str = "kill"
+
+    def __post_init__(self) -> None:
+        assert self.action in ACTIONS, self.action
+
+
+_HOP_BY_HOP = frozenset(
+    {
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "content-length",
+        "content-encoding",
+        "host",
+        "te",
+        "trailer",
+        "upgrade",
+        "proxy-authorization",
+        "proxy-authenticate",
+        "accept-encoding",
+    }
+)
+
+
+class FaultProxy:
+    """An HTTP proxy on 127.0.0.1, on a free port, in front of ``server``: it forwards every request, records
+    it in :attr:`requests`, and applies ``fault`` at its request. After a kill every request is dropped
+    unanswered, as a dead store would leave it; after a stall every request waits. :attr:`fired` is set once
+    the fault has happened."""
+
+    def __init__(self, server: Server, fault: Fault | None = None) -> None:
+        import httpx
+
+        self.store = server
+        self.fault = fault
+        self.requests: list[Request] = []
+        self.fired = threading.Event()
+        self.killed = False
+        self.stalled = False
+        self._matched = 0
+        self._lock = threading.Lock()
+        self._release = threading.Event()
+        self._forward = httpx.Client(timeout=120.0)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="fault-proxy", daemon=True
+        )
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}"
+
+    def url(self, store_url: str) -> str:
+        """``store_url`` (an endpoint of the store) through the proxy."""
+        assert store_url.startswith(self.store.base), store_url
+        return self.base + store_url[len(self.store.base) :]
+
+    def start(self) -> FaultProxy:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._release.set()
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._forward.close()
+
+    def __enter__(self) -> FaultProxy:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def matching(self, predicate: Callable[[Request], bool]) -> list[Request]:
+        return [r for r in self.requests if predicate(r)]
+
+    def _action(self, request: Request) -> str | None:
+        with self._lock:
+            self.requests.append(request)
+            if self.killed:
+                return "dead"
+            if self.stalled:
+                return "stall"
+            if self.fault is None or self.fired.is_set() or not self.fault.matches(request):
+                return None
+            self._matched += 1
+            if self._matched != self.fault.nth:
+                return None
+            self.stalled = self.fault.action == "stall"
+            return self.fault.action
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out in two writes: no 40 ms delayed ACK
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+            def _serve(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                parts = urlsplit(self.path)
+                params = {k: v[0] for k, v in parse_qs(parts.query, keep_blank_values=True).items()}
+                action = proxy._action(Request(self.command, parts.path, params, body))
+                if action in {"dead", "kill"}:
+                    if action == "kill":
+                        proxy._kill()
+                    self.close_connection = True
+                    return
+                if action == "stall":
+                    proxy.fired.set()
+                    proxy._release.wait()
+                    self.close_connection = True
+                    return
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+                try:
+                    answer = proxy._forward.request(
+                        self.command, proxy.store.base + self.path, headers=headers, content=body
+                    )
+                except Exception:  # the store is gone: leave the client without an answer, as it would
+                    self.close_connection = True
+                    return
+                if action in {"kill-after", "drop-answer"}:
+                    if action == "kill-after":
+                        proxy._kill()
+                    else:
+                        proxy.fired.set()
+                    self.close_connection = True
+                    return
+                # send_response_only: no Server header of our own, so the client still sees the store's.
+                self.send_response_only(answer.status_code, answer.reason_phrase)
+                for key, value in answer.headers.multi_items():
+                    if key.lower() not in _HOP_BY_HOP:
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(answer.content)))
+                self.end_headers()
+                self.wfile.write(answer.content)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve
+
+        return Handler
+
+    def _kill(self) -> None:
+        with self._lock:
+            self.killed = True
+        self.store.kill()
+        self.fired.set()
+
+
+class SilentStore:
+    """A socket on 127.0.0.1 that accepts every connection and never answers: a store that hangs."""
+
+    def __init__(self) -> None:
+        self._socket = socket.create_server(("127.0.0.1", 0))
+        self._socket.settimeout(0.05)  # so that the accepting thread sees the stop in time
+        self._held: list[socket.socket] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._accept, name="silent-store", daemon=True)
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self._socket.getsockname()[1]}"
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                connection, _ = self._socket.accept()
+            except TimeoutError:
+                continue
+            self._held.append(connection)
+
+    def __enter__(self) -> SilentStore:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._socket.close()
+        for connection in self._held:
+            connection.close()
+
+
+# --- reading a store, independently of the code under test ------------------------------------------------
+
+_VARNAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_TOKENS = re.compile(
+    r"""(?P<comment>\#[^\n]*)
+      |(?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'\'\'(?:[^'\\]|\\.|'(?!''))*'\'\'
+                 |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
+      |(?P<iri><[^<>"{}|^`\\\s]*>)
+      |(?P<brace>[{}])""",
+    re.X,
+)
+
+
+def values_clause(bindings: Mapping[str, ox.NamedNode | ox.Literal]) -> str:
+    """A trailing SPARQL ``VALUES`` block that binds the given variables to RDF terms, written from the terms
+    (N-Triples syntax, escaped by pyoxigraph), never from user text. Empty when there is nothing to bind."""
+    import pyoxigraph as ox
+
+    if not bindings:
+        return ""
+    names, terms = [], []
+    for name, term in bindings.items():
+        if not _VARNAME.fullmatch(name):
+            raise ValueError(f"not a SPARQL variable name: {name!r}")
+        if not isinstance(term, ox.NamedNode | ox.Literal):
+            raise ValueError(
+                f"parameter {name}: only IRIs and literals can be bound, not {type(term).__name__}"
+            )
+        names.append(f"?{name}")
+        terms.append(str(term))
+    return f"VALUES ({' '.join(names)}) {{\n  ({' '.join(terms)})\n}}\n"
+
+
+def _where_end(text: str) -> int:
+    """The offset of the closing brace of the query's WHERE clause: the last ``}`` outside comments, strings
+    and IRIs (solution modifiers have no braces)."""
+    last = -1
+    for match in _TOKENS.finditer(text):
+        if match.lastgroup == "brace" and match.group() == "}":
+            last = match.start()
+    if last < 0:
+        raise ValueError("the query has no WHERE clause to bind parameters in")
+    return last
+
+
+def query_text(
+    text: str, bindings: Mapping[str, ox.NamedNode | ox.Literal] | None = None, *, inline: bool = False
+) -> str:
+    """A query as a remote store needs it: the project's prefixes the query uses but does not declare, the
+    query, and its parameters as a trailing VALUES block (SPARQL 1.1 §10.2.2) — or, with ``inline``, as a
+    VALUES block at the end of the WHERE clause, for stores that refuse a trailing one after ASK or CONSTRUCT
+    (Virtuoso 7). Inline, the values are in scope of the WHERE clause's FILTERs, as with substitution."""
+    from alliance_kg.namespaces import PREFIXES
+
+    declared = {m.lower() for m in re.findall(r"(?im)^\s*PREFIX\s+([\w-]*):", text)}
+    prologue = "".join(
+        f"PREFIX {prefix}: <{namespace}>\n"
+        for prefix, namespace in PREFIXES.items()
+        if prefix.lower() not in declared and re.search(rf"(?<![\w<]){re.escape(prefix)}:", text)
+    )
+    values = values_clause(bindings or {})
+    if inline and values:
+        end = _where_end(text)
+        return prologue + text[:end] + "\n" + values + text[end:] + ("" if text.endswith("\n") else "\n")
+    body = text if text.endswith("\n") else text + "\n"
+    return prologue + body + values
+
+
+def remote_query(
+    endpoint: str,
+    text: str,
+    bindings: Mapping[str, ox.NamedNode | ox.Literal] | None = None,
+    *,
+    default_graphs: Sequence[str] = (),
+    construct: bool = False,
+    inline: bool = False,
+    auth: httpx.Auth | None = None,
+    timeout: float = 60.0,
+) -> ox.QuerySolutions | ox.QueryBoolean | list[ox.Triple]:
+    """Run a query on a remote SPARQL endpoint, parameters bound as a VALUES block, and parse the answer with
+    pyoxigraph: solutions or a boolean (SPARQL JSON results), or the triples of a CONSTRUCT (N-Triples)."""
+    import httpx
+    import pyoxigraph as ox
+
+    form = [
+        ("query", query_text(text, bindings, inline=inline)),
+        *(("default-graph-uri", g) for g in default_graphs),
+    ]
+    accept = "application/n-triples" if construct else "application/sparql-results+json"
+    response = httpx.post(
+        endpoint,
+        content=urlencode(form).encode("ascii"),
+        headers={"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"},
+        auth=auth,
+        timeout=timeout,
+    )
+    assert response.status_code == 200, f"{endpoint} answered {response.status_code}: {response.text[:500]}"
+    if construct:
+        return [q.triple for q in ox.parse(response.content, format=ox.RdfFormat.N_TRIPLES)]
+    return ox.parse_query_results(response.content, format=ox.QueryResultsFormat.JSON)
+
+
+class Reader:
+    """What a store holds, read through its query endpoint."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+
+    def select(self, text: str) -> list[dict[str, str]]:
+        rows = remote_query(self.server.query_endpoint, text)
+        variables = [v.value for v in rows.variables]
+        return [{v: row[v].value for v in variables if row[v] is not None} for row in rows]
+
+    def count(self, graph: str) -> int:
+        (row,) = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+        return int(row["n"])
+
+    def triples(self, graph: str) -> list[ox.Triple]:
+        return remote_query(
+            self.server.query_endpoint,
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}",
+            construct=True,
+        )
+
+    def graphs(self, prefix: str = "") -> dict[str, int]:
+        """The named graphs whose IRI starts with ``prefix`` and their triple counts. Both ways of listing
+        graphs are asked and merged: ``GRAPH ?g {}`` (Oxigraph lists empty graphs too; Virtuoso lists none)
+        and ``GRAPH ?g { ?s ?p ?o }`` (every store, graphs with triples only)."""
+        found: dict[str, int] = {}
+        literal = '"' + prefix.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        for row in self.select(
+            f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{}} FILTER(STRSTARTS(STR(?g), {literal})) }}"
+        ):
+            if "g" in row:
+                found[row["g"]] = 0
+        for row in self.select(
+            "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } "
+            f"FILTER(STRSTARTS(STR(?g), {literal})) }} GROUP BY ?g"
+        ):
+            found[row["g"]] = int(row["n"])
+        return found
+
+    def default_graph_size(self) -> int:
+        (row,) = self.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+        return int(row["n"])
