@@ -2,8 +2,8 @@
 
 Data goes to stdout, messages to stderr. Exit codes: 0 success; 1 checked and found wrong (validation,
 inconsistency, a load whose counts do not match); 2 usage or bad input (unknown query, SPARQL syntax
-error, malformed data file, missing parameter); 3 a triple store unreachable or refusing; 130
-interrupted. Heavy modules are imported inside the subcommands that need them, so that a query starts
+error or a query the gate refuses, malformed data file, missing parameter, output that cannot be written);
+3 a triple store unreachable or refusing; 4 a query stopped at its time limit; 130 interrupted. Heavy modules are imported inside the subcommands that need them, so that a query starts
 fast.
 """
 
@@ -64,8 +64,8 @@ Without --graph, each part goes to its own named graph (…/graph/ontology, …/
 …/graph/sources, …/graph/provenance, …/graph/user, …/graph/inferred). The query and update endpoints follow
 from the Graph Store endpoint for Oxigraph (/store), Virtuoso (/sparql-graph-crud-auth), Fuseki (/data) and
 GraphDB (/rdf-graphs/service); give them with --query-endpoint and --update-endpoint otherwise.
-Exit codes: 0 loaded and verified; 1 the counts read back differ; 2 bad usage; 3 the store is unreachable
-or refuses.""",
+Exit codes: 0 loaded and verified; 1 the counts read back differ; 2 bad usage; 3 the store is unreachable,
+refuses, or does not answer within --timeout / --deadline; 130 interrupted (Ctrl-C: nothing published).""",
     "serve": """examples:
   alliance-kg serve                                     # http://127.0.0.1:8000/ (query page), /sparql
   alliance-kg serve --port 8080 --data my-additions.ttl
