@@ -1,7 +1,9 @@
-"""Load the bundled ontology and instance data (and a user's own Turtle files) with rdflib.
+"""The bundled ontology and instance data (and a user's own files) as rdflib graphs.
 
-rdflib is the reference parser of the project: it loads the graph for reasoning, validation, export and
-the tests. The fast query path (``alliance_kg.store``) uses pyoxigraph instead.
+rdflib holds the graph for reasoning, validation, export and the tests; the fast query path
+(``alliance_kg.store``) uses pyoxigraph instead. Both read every file through :mod:`alliance_kg.rdfinput`,
+by its extension (Turtle, N-Triples, N-Quads, TriG, RDF/XML, JSON-LD, N3), with the same limits and the
+same errors.
 """
 
 from __future__ import annotations
@@ -10,10 +12,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from rdflib import Dataset, Graph, URIRef
-from rdflib.plugins.parsers.notation3 import BadSyntax
 
-from . import paths
-from .errors import DataError
+from . import paths, rdfinput
 from .namespaces import GRAPH, PREFIXES
 
 #: The named graphs of the quad exports, by the file they are read from (see README, "Named graphs").
@@ -40,42 +40,15 @@ def bind_prefixes(graph: Graph) -> Graph:
     return graph
 
 
-def parse_turtle(path: Path | str, into: Graph | None = None) -> Graph:
-    """Parse one Turtle file; a missing, unreadable or malformed file raises :class:`DataError`
-    naming the file and the line."""
-    path = Path(path)
-    graph = into if into is not None else Graph()
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DataError(str(path), f"cannot read file: {exc.strerror or exc}") from None
-    try:
-        graph.parse(data=data, format="turtle", publicID=path.resolve().as_uri())
-    except BadSyntax as exc:
-        line, reason = _locate(data, exc)
-        raise DataError(str(path), f"Turtle syntax error: {reason}", line=line) from None
-    except UnicodeDecodeError as exc:
-        raise DataError(str(path), f"not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except Exception as exc:  # rdflib raises assorted errors for malformed terms
-        raise DataError(str(path), f"cannot parse as Turtle: {exc}") from None
-    return graph
+def parse_file(path: Path | str, into: Graph | None = None) -> Graph:
+    """Parse one RDF file (its format by its extension, see :mod:`alliance_kg.rdfinput`) into ``into`` or a
+    new graph; a missing, malformed or refused file raises :class:`~alliance_kg.errors.DataError` naming the
+    file and, where known, the line."""
+    return rdfinput.add_to_graph(into if into is not None else Graph(), path)
 
 
-def _locate(data: bytes, exc: BadSyntax) -> tuple[int, str]:
-    """Line and reason of a Turtle syntax error. rdflib's line count can run past the end of the file, so
-    ask Oxigraph's parser, which reports the exact position, and fall back on rdflib's."""
-    try:
-        import pyoxigraph
-
-        for _ in pyoxigraph.parse(data, format=pyoxigraph.RdfFormat.TURTLE):
-            pass
-    except SyntaxError as oxi:
-        if oxi.lineno:
-            reason = str(oxi.msg or exc._why).split(": ", 1)[-1]
-            return oxi.lineno, reason
-    except Exception:  # any other failure: keep rdflib's account
-        pass
-    return exc.lines + 1, exc._why
+#: The former name of :func:`parse_file`, from when every file was read as Turtle.
+parse_turtle = parse_file
 
 
 def named_graph_of(path: Path) -> URIRef:
@@ -93,7 +66,7 @@ def load_graph(
     data: bool = True,
     extra: Sequence[Path | str] = (),
 ) -> Graph:
-    """The bundled ontology and data (and the ``extra`` Turtle files) as one rdflib graph."""
+    """The bundled ontology and data (and the user's ``extra`` files) as one rdflib graph."""
     files: list[Path] = []
     if ontology:
         files.append(paths.ontology_file())
@@ -102,14 +75,14 @@ def load_graph(
     files.extend(Path(p) for p in extra)
     graph = bind_prefixes(Graph())
     for path in files:
-        parse_turtle(path, into=graph)
+        parse_file(path, into=graph)
     return graph
 
 
 def load_files(files: Iterable[Path | str]) -> Graph:
     graph = bind_prefixes(Graph())
     for path in files:
-        parse_turtle(path, into=graph)
+        parse_file(path, into=graph)
     return graph
 
 
@@ -119,9 +92,9 @@ def load_dataset(*, extra: Sequence[Path | str] = ()) -> Dataset:
     dataset = Dataset()
     for prefix, namespace in PREFIXES.items():
         dataset.bind(prefix, namespace, override=True, replace=True)
-    parse_turtle(paths.ontology_file(), into=dataset.graph(ONTOLOGY_GRAPH))
+    parse_file(paths.ontology_file(), into=dataset.graph(ONTOLOGY_GRAPH))
     for path in paths.graph_files():
-        parse_turtle(path, into=dataset.graph(named_graph_of(path)))
-    for path in extra:
-        parse_turtle(Path(path), into=dataset.graph(USER_GRAPH))
+        parse_file(path, into=dataset.graph(named_graph_of(path)))
+    for path in extra:  # every graph of a user's quad file goes to …/graph/user
+        parse_file(Path(path), into=dataset.graph(USER_GRAPH))
     return dataset

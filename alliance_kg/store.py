@@ -7,26 +7,14 @@ terms, never pasted into the query text.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
 
-from . import paths
+from . import paths, rdfinput
 from .errors import DataError, QueryError
 from .namespaces import PREFIXES
-
-_RDF_FORMATS = {
-    ".ttl": ox.RdfFormat.TURTLE,
-    ".turtle": ox.RdfFormat.TURTLE,
-    ".nt": ox.RdfFormat.N_TRIPLES,
-    ".nq": ox.RdfFormat.N_QUADS,
-    ".trig": ox.RdfFormat.TRIG,
-    ".rdf": ox.RdfFormat.RDF_XML,
-    ".owl": ox.RdfFormat.RDF_XML,
-    ".xml": ox.RdfFormat.RDF_XML,
-}
 
 
 def bundled_files() -> list[Path]:
@@ -34,34 +22,28 @@ def bundled_files() -> list[Path]:
 
 
 def read_rdf(path: Path | str, data: bytes | None = None) -> tuple[Path, bytes, ox.RdfFormat]:
-    """A file's bytes and its RDF format (Turtle unless its extension says otherwise); an unreadable
-    file raises :class:`DataError`."""
+    """A file's bytes and its RDF format (by extension: :data:`alliance_kg.rdfinput.FORMATS`), checked
+    against the limits that apply before parsing (XML entities and nesting, JSON-LD nesting and contexts).
+    :func:`alliance_kg.rdfinput.read_triples` applies every limit, and labels blank nodes after their file:
+    prefer it to parsing these bytes. An unreadable or refused file raises :class:`DataError`."""
     path = Path(path)
-    fmt = _RDF_FORMATS.get(path.suffix.lower(), ox.RdfFormat.TURTLE)
+    fmt = rdfinput.format_of(path)
     if data is None:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            raise DataError(str(path), f"cannot read file: {exc.strerror or exc}") from None
+        data = rdfinput.read_bytes(path)
+    rdfinput.check(path, data, fmt)
     return path, data, fmt
 
 
 def syntax_error(path: Path, fmt: ox.RdfFormat, exc: SyntaxError) -> DataError:
-    """Oxigraph's parse error as a :class:`DataError` with the file and the line."""
-    message = re.sub(r"\s*\(.*?, line \d+\)$", "", str(exc.msg or exc))
-    return DataError(str(path), f"{fmt.name} syntax error: {message}", line=exc.lineno)
+    """Oxigraph's parse error as a :class:`DataError` with the file, the line and the column."""
+    return rdfinput.syntax_error(path, fmt, exc)
 
 
 def load_into(store: ox.Store, path: Path | str, *, data: bytes | None = None) -> None:
-    """Load one RDF file into the default graph; a missing or malformed file raises
-    :class:`DataError` with the file and line."""
-    path, data, fmt = read_rdf(path, data)
-    try:
-        store.load(data, format=fmt, base_iri=path.resolve().as_uri())
-    except SyntaxError as exc:
-        raise syntax_error(path, fmt, exc) from None
-    except (ValueError, OSError) as exc:
-        raise DataError(str(path), f"cannot load: {exc}") from None
+    """Load one RDF file (every graph of a quad file) into the default graph, through
+    :mod:`alliance_kg.rdfinput`; a missing, malformed or refused file raises :class:`DataError` with the
+    file and, where known, the line."""
+    rdfinput.load_into(store, path, data=data)
 
 
 def open_store(*, extra: Sequence[Path | str] = (), reasoned: bool = False) -> ox.Store:

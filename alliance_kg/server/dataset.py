@@ -13,9 +13,11 @@ Two Oxigraph stores hold it:
 - the **pages** store, everything asserted in its default graph (what ``alliance-kg describe`` reads),
   for the resource pages and descriptions.
 
-The files are read by pyoxigraph, as by the CLI (Turtle, N-Triples, N-Quads, TriG, RDF/XML by extension);
-pyoxigraph's RDF/XML parser does not resolve external entities, and no JSON-LD is read at all, so loading
-never fetches anything.
+The files are read as by every command, through :mod:`alliance_kg.rdfinput` (Turtle, N-Triples, N-Quads,
+TriG, RDF/XML, JSON-LD, N3, by extension; every graph of a quad file goes to ``…/graph/user``), within its
+limits: a file that would expand without bound (XML entities, deep nesting, huge terms, costly JSON-LD
+contexts) makes the server refuse to start, with the message and exit code of the CLI (2). Loading never
+fetches anything: external XML entities and remote JSON-LD contexts are refused.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from .. import rdfinput
 from .. import store as kg_store
 from ..namespaces import GRAPH
 
@@ -71,11 +74,9 @@ def _graph_of(path: Path, bundled: bool) -> str:
     return _GRAPH_OF_FILE.get(path.name, DATA_GRAPH)
 
 
-def _read(path: Path) -> list[ox.Quad]:
-    """The triples of one file (DataError with file and line when it is malformed)."""
-    scratch = ox.Store()
-    kg_store.load_into(scratch, path)
-    return list(scratch)
+def _read(path: Path) -> list[ox.Triple]:
+    """The triples of one file (DataError with the file and the line when it is malformed or refused)."""
+    return rdfinput.read_triples(path)
 
 
 def load(
@@ -91,9 +92,9 @@ def load(
     for path, bundled in files:
         graph = _graph_of(path, bundled)
         name = ox.NamedNode(graph)
-        quads = _read(path)
-        dataset.extend(ox.Quad(q.subject, q.predicate, q.object, name) for q in quads)
-        pages.extend(ox.Quad(q.subject, q.predicate, q.object) for q in quads)
+        triples = _read(path)
+        dataset.extend(ox.Quad(t.subject, t.predicate, t.object, name) for t in triples)
+        pages.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
     for graph in _ORDER:
         count = sum(1 for _ in dataset.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
         if count:
