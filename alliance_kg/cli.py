@@ -1,9 +1,10 @@
 """The ``alliance-kg`` command: a thin layer over the library modules.
 
 Data goes to stdout, messages to stderr. Exit codes: 0 success; 1 checked and found wrong (validation,
-inconsistency, a load whose counts do not match); 2 usage or bad input (unknown query, SPARQL syntax
-error or a query the gate refuses, malformed data file, missing parameter, output that cannot be written);
-3 a triple store unreachable or refusing; 4 a query stopped at its time limit; 130 interrupted. Heavy modules are imported inside the subcommands that need them, so that a query starts
+inconsistency, a load whose counts do not match); 2 usage or bad input (unknown query, SPARQL
+syntax error or a query the gate refuses, malformed data file, missing parameter, output that cannot be
+written); 3 a triple store unreachable or refusing; 4 a query stopped at its time limit; 130
+interrupted. Heavy modules are imported inside the subcommands that need them, so that a query starts
 fast.
 """
 
@@ -109,7 +110,9 @@ def _data_option(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="FILE",
         type=Path,
-        help="add your own Turtle file to the bundled graph (repeatable)",
+        help="add your own RDF file to the bundled graph (repeatable): Turtle, N-Triples, N-Quads, TriG, "
+        "RDF/XML, JSON-LD or N3 by extension (.ttl .nt .nq .trig .rdf/.owl/.xml .jsonld/.json .n3; any "
+        "other is read as Turtle)",
     )
 
 

@@ -76,6 +76,8 @@ from collections import Counter
 from collections.abc import Hashable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -748,22 +750,40 @@ def read_triples(path: Path | str, *, data: bytes | None = None) -> list[ox.Trip
 _CHUNK = 50_000
 
 
-def load_into(store: ox.Store, path: Path | str, *, data: bytes | None = None) -> int:
-    """Add the triples of one file to the default graph of ``store``, as they are read and checked; returns
-    how many were read. A file refused part-way (its blank-node nesting is known only at its end) leaves the
-    triples read until then in ``store``: discard it, as :func:`alliance_kg.store.open_store` and the server
-    do on any error."""
-    count = 0
-    chunk: list[ox.Quad] = []
+def _package_files() -> frozenset[Path]:
+    """The installation's own RDF files: the ontology, the shapes, ``graph/*.ttl``."""
+    from . import paths
+
+    return _package_files_under(paths.data_root())
+
+
+@lru_cache(maxsize=4)
+def _package_files_under(root: Path) -> frozenset[Path]:
+    from . import paths
+
+    return frozenset(p.resolve() for p in (paths.ontology_file(), paths.shapes_file(), *paths.graph_files()))
+
+
+def load_into(store: ox.Store, path: Path | str, *, data: bytes | None = None) -> None:
+    """Add the triples of one file to the default graph of ``store``, as they are read and checked. A file
+    refused part-way (its blank-node nesting is known only at its end) leaves the triples read until then in
+    ``store``: discard it, as :func:`alliance_kg.store.open_store` and the server do on any error.
+
+    The installation's own files (:func:`_package_files`) are loaded by Oxigraph directly: they come with
+    the code and are checked by its tests, and reading them through the checks would cost every query
+    some 4 ms (their blank nodes get Oxigraph's labels, never those of a user's file)."""
+    path = Path(path)
+    if data is None and path.resolve() in _package_files():
+        fmt = format_of(path)
+        try:
+            store.load(read_bytes(path), format=fmt, base_iri=path.resolve().as_uri())
+        except SyntaxError as exc:
+            raise syntax_error(path, fmt, exc) from None
+        return
+    quads = _checked(path, data)
     with _collector_paused():
-        for quad in _checked(Path(path), data):
-            chunk.append(quad)
-            if len(chunk) == _CHUNK:
-                store.extend(chunk)
-                count += len(chunk)
-                chunk = []
-    store.extend(chunk)
-    return count + len(chunk)
+        while chunk := list(islice(quads, _CHUNK)):
+            store.extend(chunk)
 
 
 def add_to_graph(graph: Graph, path: Path | str, *, data: bytes | None = None) -> Graph:

@@ -23,7 +23,8 @@ def bundled_files() -> list[Path]:
 
 def read_rdf(path: Path | str, data: bytes | None = None) -> tuple[Path, bytes, ox.RdfFormat]:
     """A file's bytes and its RDF format (by extension: :data:`alliance_kg.rdfinput.FORMATS`), checked
-    against the limits that apply before parsing (XML entities and nesting, JSON-LD nesting and contexts).
+    against the limits that apply before parsing (XML entities and nesting, JSON-LD nesting and contexts,
+    Turtle brackets).
     :func:`alliance_kg.rdfinput.read_triples` applies every limit, and labels blank nodes after their file:
     prefer it to parsing these bytes. An unreadable or refused file raises :class:`DataError`."""
     path = Path(path)

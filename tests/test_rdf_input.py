@@ -731,6 +731,19 @@ def test_xml_external_dtd_is_never_fetched(capsysbinary, tmp_path: Path, listene
     assert listener.connections == 0
 
 
+def test_only_the_installations_own_files_skip_the_checks(capsysbinary, tmp_path: Path) -> None:
+    """The query path loads the bundled files without the per-triple checks (they come with the code); a
+    user's file does not become one by its name."""
+    from alliance_kg import paths, rdfinput
+
+    assert {p.resolve() for p in (paths.ontology_file(), *paths.graph_files())} <= rdfinput._package_files()
+    mine = tmp_path / "graph" / "vehicles.ttl"
+    mine.parent.mkdir()
+    _nesting_one_past_the_limit(mine.parent).rename(mine)
+    code, _, err = run(capsysbinary, "stats", "--data", str(mine))
+    assert code == 2 and "blank nodes nested deeper than 128" in err, err
+
+
 # --- the limits let real data through ------------------------------------------------------------------
 
 

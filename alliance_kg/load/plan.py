@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import DataError, UsageError
+from ..errors import UsageError
 from ..namespaces import GRAPH
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -25,17 +25,10 @@ Plan = Mapping[str, Sequence["ox.Triple"]]
 
 
 def _parse(path: Path, *, data: bytes | None = None) -> list[ox.Triple]:
-    import pyoxigraph as ox
+    """The triples of one file, read by the one reader of every command (with its limits)."""
+    from ..rdfinput import read_triples
 
-    from ..store import read_rdf, syntax_error
-
-    path, data, fmt = read_rdf(path, data)
-    try:
-        return [q.triple for q in ox.parse(data, format=fmt, base_iri=path.resolve().as_uri())]
-    except SyntaxError as exc:
-        raise syntax_error(path, fmt, exc) from None
-    except (ValueError, OSError) as exc:
-        raise DataError(str(path), f"cannot load: {exc}") from None
+    return read_triples(path, data=data)
 
 
 def graphs_to_load(
