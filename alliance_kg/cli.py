@@ -103,6 +103,20 @@ def _subparser(sub, name: str, help_text: str, only: str | None = None) -> argpa
     )
 
 
+def _output_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="write to FILE atomically (default: stdout), through a temporary file in its folder renamed "
+        "over it: an existing file keeps its mode and owner, a new one gets the umask's mode; a symbolic "
+        "link is followed (the file it points to is replaced, the link kept); /dev/stdout and /dev/fd/N are "
+        "written directly; a device (/dev/null), FIFO, socket or folder is refused. Output that cannot be "
+        "written, to FILE or to stdout, is an error: exit 2",
+    )
+
+
 def _data_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--data",
@@ -191,33 +205,13 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
     r = _subparser(sub, "reason", "the OWL 2 RL closure of the ontology and the data", only)
     r.add_argument("--format", "-f", default="ttl", choices=["ttl", "nt", "jsonld", "xml"])
-    r.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        metavar="FILE",
-        help="write to FILE atomically (default: stdout), through a temporary file in its folder renamed "
-        "over it: an existing file keeps its mode and owner, a new one gets the umask's mode; a symbolic "
-        "link is followed (the file it points to is replaced, the link kept); /dev/stdout and /dev/fd/N are "
-        "written directly; a device (/dev/null), FIFO, socket or folder is refused. Output that cannot be "
-        "written, to FILE or to stdout, is an error: exit 2",
-    )
+    _output_option(r)
     r.add_argument("--new-only", action="store_true", help="only the inferred triples, not the asserted ones")
     _data_option(r)
 
     e = _subparser(sub, "export", "write the graph in an RDF format, deterministically", only)
     e.add_argument("--format", "-f", default="ttl", choices=["ttl", "nt", "nq", "trig", "jsonld", "xml"])
-    e.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        metavar="FILE",
-        help="write to FILE atomically (default: stdout), through a temporary file in its folder renamed "
-        "over it: an existing file keeps its mode and owner, a new one gets the umask's mode; a symbolic "
-        "link is followed (the file it points to is replaced, the link kept); /dev/stdout and /dev/fd/N are "
-        "written directly; a device (/dev/null), FIFO, socket or folder is refused. Output that cannot be "
-        "written, to FILE or to stdout, is an error: exit 2",
-    )
+    _output_option(e)
     e.add_argument("--reasoned", action="store_true", help="export the OWL 2 RL closure")
     e.add_argument(
         "--void",

@@ -11,7 +11,7 @@ and executed on another reading has that flaw, however good each parser is. So h
    ``BLANK_NODE_LABEL``, keywords and punctuation including the RDF 1.2 ``<<( … )>>``, ``<< … >>``,
    ``{| … |}`` and ``~``), with the grammar's own rules: ``WS`` is exactly U+0020, U+0009, U+000D and
    U+000A; a comment runs from ``#`` (outside an IRI or a string) to the first U+000D or U+000A;
-   codepoint escapes ``\\uXXXX``/``\\UXXXXXXXX`` exist only inside IRIs and strings, as in SPARQL 1.2
+   codepoint escapes ``\\u`` + 4 hex digits / ``\\U`` + 8 exist only inside IRIs and strings, as in SPARQL 1.2
    and Oxigraph (SPARQL 1.1's "escapes anywhere" pre-pass is gone, and pyoxigraph does not do it). It
    is iterative (no recursion), linear in the text, and needs no knowledge of SPARQL's productions.
 2. It decides on those tokens: a bare word ``SERVICE`` (any case) is refused, so is any keyword of

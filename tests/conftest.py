@@ -31,6 +31,22 @@ def require_program(name: str, why: str) -> str:
     pytest.skip(message)
 
 
+@pytest.fixture(autouse=True)
+def _cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test (and every server or console script it starts) keeps the reasoning cache in the
+    session's temporary folder, never in the user's; a module may give its tests their own."""
+    monkeypatch.setenv("ALLIANCE_KG_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
+
+
+def run(capsysbinary: pytest.CaptureFixture[bytes], *argv: str) -> tuple[int, str, str]:
+    """``alliance-kg ARGV`` through :func:`alliance_kg.cli.main`: its exit code, stdout and stderr."""
+    from alliance_kg.cli import main
+
+    code = main(list(argv))
+    captured = capsysbinary.readouterr()
+    return code, captured.out.decode("utf-8"), captured.err.decode("utf-8")
+
+
 @pytest.fixture(scope="session")
 def ontology() -> Graph:
     """The ontology alone."""

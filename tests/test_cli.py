@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from conftest import run
 from rdflib import Dataset, Graph
 from rdflib.compare import isomorphic
 
-from alliance_kg.cli import main
 from alliance_kg.graph import load_dataset, load_graph
 
 CSV_MODELS = {
@@ -24,17 +24,6 @@ CSV_MODELS = {
     "Nissan Micra",
     "Mitsubishi Eclipse Cross",
 }
-
-
-@pytest.fixture(autouse=True)
-def _cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ALLIANCE_KG_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
-
-
-def run(capsysbinary: pytest.CaptureFixture[bytes], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsysbinary.readouterr()
-    return code, captured.out.decode("utf-8"), captured.err.decode("utf-8")
 
 
 # --- query ----------------------------------------------------------------------------------------

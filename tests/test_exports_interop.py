@@ -47,11 +47,6 @@ def _require_file(path: Path, why: str) -> None:
     pytest.skip(f"{path} is missing ({why})")
 
 
-@pytest.fixture(autouse=True)
-def _cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ALLIANCE_KG_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
-
-
 @pytest.fixture(scope="module")
 def asserted() -> Graph:
     return load_graph()

@@ -75,11 +75,6 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         started.stop()
 
 
-@pytest.fixture(autouse=True)
-def _environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    monkeypatch.setenv("ALLIANCE_KG_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
-
-
 def auth_args(server: Server, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     if not server.credentials:
         return []

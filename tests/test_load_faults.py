@@ -74,11 +74,6 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         started.stop()
 
 
-@pytest.fixture(autouse=True)
-def _environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
-    monkeypatch.setenv("ALLIANCE_KG_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
-
-
 @pytest.fixture(scope="module")
 def exported() -> dict[str, list[ox.Triple]]:
     """The bundled export (`alliance-kg export --format nq`), by named graph: what a load publishes."""

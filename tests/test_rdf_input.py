@@ -30,10 +30,10 @@ from xml.parsers import expat
 
 import pyoxigraph as ox
 import pytest
+from conftest import run
 from rdflib import BNode, Dataset, Graph
 from rdflib.compare import isomorphic
 
-from alliance_kg.cli import main
 from alliance_kg.errors import DataError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,17 +65,6 @@ RAPPER_FORMAT = {
     "rdf": "rdfxml",
     "owl": "rdfxml",
 }
-
-
-@pytest.fixture(autouse=True)
-def _cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("ALLIANCE_KG_CACHE", str(tmp_path_factory.getbasetemp() / "cache"))
-
-
-def run(capsysbinary: pytest.CaptureFixture[bytes], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
-    captured = capsysbinary.readouterr()
-    return code, captured.out.decode("utf-8"), captured.err.decode("utf-8")
 
 
 def rdflib_graph(path: Path) -> Graph:

@@ -497,8 +497,8 @@ SERVICE_QUERIES = [
 def test_a_codepoint_escape_outside_iris_and_strings_spells_nothing(
     client: httpx.Client, listener: Listener
 ) -> None:
-    """SPARQL 1.2 (and Oxigraph) read ``\\uXXXX`` only inside IRIs and strings: elsewhere it begins no
-    token, so the query is a syntax error — refused, and nothing is fetched."""
+    """SPARQL 1.2 (and Oxigraph) read a ``\\u`` escape only inside IRIs and strings: elsewhere it begins
+    no token, so the query is a syntax error — refused, and nothing is fetched."""
     with pytest.raises(SyntaxError):
         ox.Store().query("\\u0053ELECT * WHERE {}")
     query = f"SELECT * WHERE {{ \\u0053ERVICE <{listener.url}x> {{ ?s ?p ?o }} }}"
