@@ -479,17 +479,7 @@ def _run_export(args: argparse.Namespace) -> int:
     if args.format in export.QUAD_FORMATS:
         from .graph import load_dataset
 
-        dataset = load_dataset(extra=args.data)
-        if args.reasoned:
-            from rdflib import URIRef
-
-            from .namespaces import GRAPH
-            from .reasoning import inferred_triples
-
-            inferred = dataset.graph(URIRef(GRAPH + "inferred"))
-            for triple in inferred_triples(args.data)[1]:
-                inferred.add(triple)
-        data = export.serialize_dataset(dataset, args.format)
+        data = export.serialize_dataset(load_dataset(extra=args.data, reasoned=args.reasoned), args.format)
     else:
         if args.reasoned:
             from .reasoning import closure
@@ -520,22 +510,19 @@ def _run_validate(args: argparse.Namespace) -> int:
 
 
 def _run_reason(args: argparse.Namespace) -> int:
-    from . import export
-    from .graph import load_graph
-    from .reasoning import inferred_triples
+    from rdflib import Graph
 
-    full, inferred = inferred_triples(args.data)
-    asserted = load_graph(extra=args.data)
-    if args.new_only:
-        from rdflib import Graph
+    from . import export, layout
+    from .graph import bind_prefixes
 
-        out = Graph()
-        for triple in inferred:
-            out.add(triple)
-    else:
-        out = full
+    built = layout.build(args.data, reasoned=True)
+    out = bind_prefixes(Graph())
+    out.addN((*layout.to_rdflib(t), out) for t in (built.inferred if args.new_only else built.closure()))
     data = export.serialize_graph(out, args.format)
-    print(f"{len(asserted)} asserted triples, {len(inferred)} inferred by OWL 2 RL", file=sys.stderr)
+    print(
+        f"{len(built.default_graph())} asserted triples, {len(built.inferred)} inferred by OWL 2 RL",
+        file=sys.stderr,
+    )
     _emit(data, args.output)
     return 0
 

@@ -34,8 +34,11 @@ large stack (:data:`ENGINE_STACK`): Oxigraph's parser and planner recurse once p
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Mapping
+
+import pyoxigraph as ox
 
 from .errors import QueryError
 
@@ -344,11 +347,17 @@ def tokenize(text: str) -> tuple[list[Token], list[tuple[int, int]], int | None]
 
 
 def check(
-    text: str, *, allow_service: bool = False, prefixes: Mapping[str, str] | None = None
+    text: str,
+    *,
+    allow_service: bool = False,
+    prefixes: Mapping[str, str] | None = None,
+    base: str | None = None,
 ) -> CheckedQuery:
     """Pass a query (SELECT, CONSTRUCT, DESCRIBE, ASK) or refuse it with :class:`Refused`.
 
     ``prefixes`` are those the engine is given besides the query's own (``PREFIX`` declarations win).
+    ``base`` is the IRI relative IRIs are resolved against until the query's own ``BASE`` (the endpoint's
+    URL, as SPARQL 1.1 Query §4.1.1.1 and Fuseki have it); the canonical text holds only the resolved IRIs.
     The returned :class:`CheckedQuery` holds the canonical text to run in place of ``text``."""
     if len(text) > MAX_CHARS:
         raise Refused(
@@ -385,6 +394,7 @@ def check(
         first = next((t for t in tokens if t.kind == WORD and t.text.upper() not in _PROLOGUE), None)
         where = first.start if first else len(text)
         raise syntax_error_at(text, where, "expected SELECT, CONSTRUCT, DESCRIBE or ASK")
+    _resolve_relative_iris(text, tokens, base)
     _expand_prefixed_names(text, tokens, prefixes, allow_service=allow_service)
     canonical, offsets = _canonical(text, tokens, gaps)
     return CheckedQuery(
@@ -421,6 +431,39 @@ def _service_refused(text: str, offset: int) -> Refused:
         "SERVICE is refused: a federated query would make this program fetch a URL, which it never "
         "does for a query",
     )
+
+
+_ABSOLUTE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+@functools.lru_cache(maxsize=4096)
+def _resolved(base: str, relative: str) -> str | None:
+    """``relative`` resolved against ``base`` by Oxigraph's own IRI resolution (RFC 3986 §5.2, as the
+    engine resolves), or None when either is not a valid IRI (the engine then says why)."""
+    document = f"{_iri_text(relative)} <urn:p> <urn:o> .".encode()
+    try:
+        quads = ox.parse(document, format=ox.RdfFormat.TURTLE, base_iri=base)
+        return next(iter(quads)).subject.value
+    except (SyntaxError, ValueError, StopIteration):
+        return None
+
+
+def _resolve_relative_iris(text: str, tokens: list[Token], base: str | None) -> None:
+    """Resolve every relative IRI against the base in force where it is written: ``base`` (the caller's),
+    then each ``BASE`` declaration's (itself resolved against the one before). With no base, a relative
+    IRI stays as written, and the engine refuses it."""
+    for i, token in enumerate(tokens):
+        if token.kind != IRI:
+            continue
+        value = _iri_value(token.text)
+        declares_base = i > 0 and tokens[i - 1].kind == WORD and tokens[i - 1].text.upper() == "BASE"
+        if not _ABSOLUTE.match(value) and base is not None:
+            resolved = _resolved(base, value)
+            if resolved is not None:
+                token.text = _iri_text(resolved)
+                value = resolved
+        if declares_base and _ABSOLUTE.match(value):
+            base = value
 
 
 def _expand_prefixed_names(

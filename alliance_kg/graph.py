@@ -13,25 +13,20 @@ from pathlib import Path
 
 from rdflib import Dataset, Graph, URIRef
 
-from . import paths, rdfinput
-from .namespaces import GRAPH, PREFIXES
+from . import layout, paths, rdfinput
+from .namespaces import PREFIXES
 
-#: The named graphs of the quad exports, by the file they are read from (see README, "Named graphs").
-ONTOLOGY_GRAPH = URIRef(GRAPH + "ontology")
-DATA_GRAPH = URIRef(GRAPH + "data")
-VOCABULARY_GRAPH = URIRef(GRAPH + "vocabularies")
-SOURCES_GRAPH = URIRef(GRAPH + "sources")
-PROVENANCE_GRAPH = URIRef(GRAPH + "provenance")
-USER_GRAPH = URIRef(GRAPH + "user")
-
-_GRAPH_OF_FILE = {
-    "concepts.ttl": VOCABULARY_GRAPH,
-    "sources.ttl": SOURCES_GRAPH,
-    "provenance.ttl": PROVENANCE_GRAPH,
-}
+#: The named graphs of the quad exports, as rdflib terms (their one definition: :mod:`alliance_kg.layout`).
+ONTOLOGY_GRAPH = URIRef(layout.ONTOLOGY)
+DATA_GRAPH = URIRef(layout.DATA)
+VOCABULARY_GRAPH = URIRef(layout.VOCABULARIES)
+SOURCES_GRAPH = URIRef(layout.SOURCES)
+PROVENANCE_GRAPH = URIRef(layout.PROVENANCE)
+USER_GRAPH = URIRef(layout.USER)
+INFERRED_GRAPH = URIRef(layout.INFERRED)
 
 #: Files of graph/ that state no domain facts of their own (vocabulary, sources, provenance).
-NON_FACT_FILES = frozenset(_GRAPH_OF_FILE)
+NON_FACT_FILES = frozenset({"concepts.ttl", "sources.ttl", "provenance.ttl"})
 
 
 def bind_prefixes(graph: Graph) -> Graph:
@@ -52,7 +47,7 @@ parse_turtle = parse_file
 
 
 def named_graph_of(path: Path) -> URIRef:
-    return _GRAPH_OF_FILE.get(path.name, DATA_GRAPH)
+    return URIRef(layout.graph_of(path))
 
 
 def fact_files() -> list[Path]:
@@ -86,15 +81,8 @@ def load_files(files: Iterable[Path | str]) -> Graph:
     return graph
 
 
-def load_dataset(*, extra: Sequence[Path | str] = ()) -> Dataset:
-    """The bundled graph as a dataset of named graphs: ontology, data, vocabularies, sources, provenance,
-    and the user's own files (``extra``) in ``…/graph/user``."""
-    dataset = Dataset()
-    for prefix, namespace in PREFIXES.items():
-        dataset.bind(prefix, namespace, override=True, replace=True)
-    parse_file(paths.ontology_file(), into=dataset.graph(ONTOLOGY_GRAPH))
-    for path in paths.graph_files():
-        parse_file(path, into=dataset.graph(named_graph_of(path)))
-    for path in extra:  # every graph of a user's quad file goes to …/graph/user
-        parse_file(Path(path), into=dataset.graph(USER_GRAPH))
-    return dataset
+def load_dataset(*, extra: Sequence[Path | str] = (), reasoned: bool = False) -> Dataset:
+    """The graph as an rdflib dataset of named graphs, laid out by :mod:`alliance_kg.layout`: ontology,
+    data, vocabularies, sources, provenance, the user's own files (``extra``) in ``…/graph/user`` and, with
+    ``reasoned``, what OWL 2 RL adds in ``…/graph/inferred``."""
+    return layout.build(extra, reasoned=reasoned).rdflib_dataset()

@@ -40,6 +40,10 @@ log = logging.getLogger(__name__)
 _TRAILER = re.compile(
     rb"# alliance-kg reasoning cache v1 key=([0-9a-f]{64}) triples=([0-9]+) sha256=([0-9a-f]{64})\n"
 )
+#: What else a closure depends on besides the versions and the inputs: its blank nodes carry the labels the
+#: reader (``alliance_kg.rdfinput``) gives them, which ``alliance_kg.layout`` relies on to tell inferred
+#: triples from asserted ones; a closure cached before that labelling would never match.
+_KEY_SCHEME = "blank nodes labelled by file (rdfinput)"
 #: Temporary files older than this in the cache folder were left by a writer that died mid-write.
 _STALE_SECONDS = 3600
 
@@ -67,7 +71,7 @@ def closure_key(extra: Sequence[Path | str] = ()) -> str:
         owlrl_version = version("owlrl")
     except PackageNotFoundError:  # pragma: no cover
         owlrl_version = "?"
-    digest = hashlib.sha256(f"alliance-kg {__version__}; owlrl {owlrl_version}\n".encode())
+    digest = hashlib.sha256(f"alliance-kg {__version__}; owlrl {owlrl_version}; {_KEY_SCHEME}\n".encode())
     for path in _inputs(extra):
         from .errors import DataError
 
@@ -154,19 +158,6 @@ def _drop_generalised_triples(graph) -> None:
         graph.remove(triple)
     for node in [s for s, o in graph.subject_objects(OWL.sameAs) if isinstance(s, BNode) and s == o]:
         graph.remove((node, OWL.sameAs, node))
-
-
-def inferred_triples(extra: Sequence[Path | str] = ()):  # -> tuple[rdflib.Graph, list[triple]]
-    """The closure and the triples OWL 2 RL adds to what is asserted, compared within one parse (blank
-    nodes of separate parses never match). Inferred triples about blank nodes (the ontology's anonymous
-    axioms) are left out of the list: they could not be joined to another copy of the graph."""
-    from rdflib import BNode
-
-    from .graph import load_graph
-
-    asserted = {t for t in load_graph(extra=extra) if not any(isinstance(n, BNode) for n in t)}
-    full = closure(extra)
-    return full, [t for t in full if t not in asserted and not any(isinstance(n, BNode) for n in t)]
 
 
 class InvalidCache(ValueError):

@@ -5,8 +5,15 @@ entities, classes, properties, distinct subjects and objects; a partition per cl
 per named graph), which vocabularies it uses, a few example resources, where its dumps are and, when one is
 given, its SPARQL endpoint (as a DCAT data service too).
 
-Definitions, so that the counts can be checked: ``void:triples`` counts the distinct triples of all the named
-graphs together; ``void:entities`` the distinct IRIs under ``void:uriSpace`` (``…/id/``) that are the subject
+What it describes is what is served and dumped, laid out by :mod:`alliance_kg.layout`: the dataset node
+counts the **default graph** (the union of the asserted graphs: what the plain endpoint's default graph and
+every dump hold), its partitions are partitions of that graph, and each named graph is a ``void:subset``
+with its own count. With reasoning, the subset ``…/graph/inferred`` is described too, and the **closure**
+(every graph together: what ``query --reasoned`` and the reasoned endpoint answer from) is a second dataset,
+``…/dataset#reasoned``, with its own counts and partitions and, when one is given, its own endpoint.
+
+Definitions, so that the counts can be checked: ``void:triples`` counts the distinct triples of the graphs
+together; ``void:entities`` the distinct IRIs under ``void:uriSpace`` (``…/id/``) that are the subject
 of a triple; ``void:classes`` the distinct classes with at least one instance (objects of ``rdf:type``);
 ``void:properties`` the distinct predicates. Nothing here depends on the clock: the same graph gives the same
 description.
@@ -17,14 +24,23 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from .namespaces import BASE, DCTERMS, GRAPH, ID, ONTOLOGY_IRI, OWL, PREFIXES, RDF, XSD
+from .layout import ONTOLOGY, TITLES, Layout
+from .namespaces import BASE, DCTERMS, ID, ONTOLOGY_IRI, OWL, PREFIXES, RDF, XSD
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pyoxigraph as ox
 
 VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"
 FOAF = "http://xmlns.com/foaf/0.1/"
+PROV = "http://www.w3.org/ns/prov#"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
 
 DATASET = BASE + "dataset"
+#: The closure (asserted and inferred triples together), described beside the dataset when reasoning is on.
+REASONED = DATASET + "#reasoned"
 #: Where the dumps are published: one file per export format (``alliance-kg export --format …``).
 DUMPS = BASE + "dump/"
 DUMP_FORMATS = {  # export format: (file name, media type, title)
@@ -61,35 +77,15 @@ EXAMPLES = (
     ID + "event/alliance-operating-board-meeting-2025-09-16",
     ID + "production-figure/ampere-douai-2024",
 )
-GRAPH_TITLES = {
-    GRAPH + "ontology": "The ontology (OWL 2 DL)",
-    GRAPH + "data": "The facts: organisations, people, plant, platforms, vehicles, events, production",
-    GRAPH + "vocabularies": "The SKOS vocabularies",
-    GRAPH + "sources": "The sources: the press release paragraph by paragraph, and the other pages",
-    GRAPH + "provenance": "Where each fact comes from (one rdf:Statement per fact)",
-    GRAPH + "user": "The user's own additions (--data)",
-    GRAPH + "inferred": "What OWL 2 RL reasoning adds to the asserted graphs",
-}
+GRAPH_TITLES = TITLES  # by graph IRI (alliance_kg.layout)
 MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
 
 
-def dataset(*, extra: Sequence[Path | str] = (), reasoned: bool = False):  # -> rdflib.Dataset
-    """The graph as a dataset of named graphs, as the quad exports give it; with ``reasoned``, what OWL 2 RL
-    infers and no named graph asserts is in ``…/graph/inferred``."""
-    from rdflib import URIRef
+def dataset(*, extra: Sequence[Path | str] = (), reasoned: bool = False) -> Layout:
+    """What is described: the graph laid out in named graphs (:func:`alliance_kg.layout.build`)."""
+    from .layout import build
 
-    from .graph import load_dataset
-
-    data = load_dataset(extra=extra)
-    if reasoned:
-        from .reasoning import closure
-
-        asserted = {t for g in data.graphs() for t in g}
-        inferred = data.graph(URIRef(GRAPH + "inferred"))
-        for triple in closure(extra):
-            if triple not in asserted:
-                inferred.add(triple)
-    return data
+    return build(extra, reasoned=reasoned)
 
 
 def _slug(text: str) -> str:
@@ -111,52 +107,65 @@ def _vocabulary(iri: str) -> str | None:
     return None
 
 
-def statistics(data) -> dict[str, object]:
-    """The counts of the description, from an rdflib dataset (or graph): see the module's definitions."""
-    from rdflib import Literal, URIRef
-    from rdflib.namespace import RDF as RDF_NS
+def statistics(triples: Sequence[ox.Triple]) -> dict[str, object]:
+    """The counts of the description over distinct ``triples``: see the module's definitions."""
+    import pyoxigraph as ox
 
-    graphs = [g for g in data.graphs() if len(g)] if hasattr(data, "graphs") else [data]
-    union = set()
-    for g in graphs:
-        union.update(g)
-    subjects = {s for s, _, _ in union}
-    objects = {o for _, _, o in union}
-    classes: dict[str, set] = {}
+    rdf_type = ox.NamedNode(RDF + "type")
+    subjects: set[object] = set()
+    objects: set[object] = set()
+    classes: dict[str, set[object]] = {}
     properties: dict[str, int] = {}
     vocabularies: set[str] = set()
-    for s, p, o in union:
-        properties[str(p)] = properties.get(str(p), 0) + 1
-        if p == RDF_NS.type and isinstance(o, URIRef):
-            classes.setdefault(str(o), set()).add(s)
+    seen_iris: set[str] = set()
+    for t in triples:
+        s, p, o = t.subject, t.predicate, t.object
+        subjects.add(s)
+        objects.add(o)
+        properties[p.value] = properties.get(p.value, 0) + 1
+        if p == rdf_type and isinstance(o, ox.NamedNode):
+            classes.setdefault(o.value, set()).add(s)
         for term in (s, p, o):
-            if isinstance(term, URIRef) and (namespace := _vocabulary(str(term))):
-                vocabularies.add(namespace)
+            if isinstance(term, ox.NamedNode):
+                if term.value not in seen_iris:
+                    seen_iris.add(term.value)
+                    if namespace := _vocabulary(term.value):
+                        vocabularies.add(namespace)
             elif (
-                isinstance(term, Literal) and term.datatype is not None and str(term.datatype).startswith(XSD)
+                isinstance(term, ox.Literal)
+                and term.datatype.value.startswith(XSD)
+                and term.datatype.value != XSD + "string"
             ):
                 vocabularies.add(XSD)
     return {
-        "triples": len(union),
-        "entities": sum(1 for s in subjects if isinstance(s, URIRef) and str(s).startswith(ID)),
+        "triples": len(triples),
+        "entities": sum(1 for s in subjects if isinstance(s, ox.NamedNode) and s.value.startswith(ID)),
         "classes": {c: len(members) for c, members in sorted(classes.items())},
         "properties": dict(sorted(properties.items())),
         "distinct_subjects": len(subjects),
         "distinct_objects": len(objects),
         "vocabularies": sorted(vocabularies),
-        "graphs": {str(g.identifier): len(g) for g in sorted(graphs, key=lambda g: str(g.identifier))},
-        "examples": [e for e in EXAMPLES if URIRef(e) in subjects],
+        "examples": [e for e in EXAMPLES if ox.NamedNode(e) in subjects],
     }
 
 
-def describe(data, *, endpoint: str | None = None, dumps: str | None = DUMPS):  # -> rdflib.Graph
-    """The VoID + DCAT description of ``data`` (an rdflib dataset of named graphs, or one graph)."""
+def describe(
+    data: Layout,
+    *,
+    endpoint: str | None = None,
+    reasoned_endpoint: str | None = None,
+    dumps: str | None = DUMPS,
+):  # -> rdflib.Graph
+    """The VoID + DCAT description of the laid-out graph ``data`` (:func:`dataset`): the dataset (the
+    default graph), a subset per named graph and, when ``data`` is reasoned, the closure as
+    ``…/dataset#reasoned``; ``endpoint`` and ``reasoned_endpoint`` are the SPARQL endpoints serving them."""
+    import pyoxigraph as ox
     from rdflib import Graph, Literal, URIRef
 
     from . import __version__
     from .graph import bind_prefixes
+    from .layout import to_rdflib
 
-    stats = statistics(data)
     out = bind_prefixes(Graph())
     out.bind("void", VOID)
     out.bind("dcat", DCAT)
@@ -168,12 +177,49 @@ def describe(data, *, endpoint: str | None = None, dumps: str | None = DUMPS):  
     def integer(n: int) -> Literal:
         return Literal(n, datatype=URIRef(XSD + "integer"))
 
-    ontology = {}
-    union = data if not hasattr(data, "graphs") else None
-    for g in [union] if union is not None else data.graphs():
-        for p, o in g.predicate_objects(URIRef(ONTOLOGY_IRI)):
-            ontology.setdefault(str(p), o)
+    ontology: dict[str, object] = {}
+    for t in data.graph(ONTOLOGY) if ONTOLOGY in data.graphs else data.default_graph():
+        if t.subject == ox.NamedNode(ONTOLOGY_IRI):
+            ontology.setdefault(t.predicate.value, to_rdflib(t)[2])
     version = str(ontology.get(OWL + "versionInfo", __version__))
+
+    def counts(node: URIRef, stats: dict[str, object]) -> None:
+        add(node, VOID + "uriSpace", Literal(ID))
+        add(node, VOID + "triples", integer(stats["triples"]))
+        add(node, VOID + "entities", integer(stats["entities"]))
+        add(node, VOID + "classes", integer(len(stats["classes"])))
+        add(node, VOID + "properties", integer(len(stats["properties"])))
+        add(node, VOID + "distinctSubjects", integer(stats["distinct_subjects"]))
+        add(node, VOID + "distinctObjects", integer(stats["distinct_objects"]))
+        for namespace in stats["vocabularies"]:
+            add(node, VOID + "vocabulary", URIRef(namespace))
+        for example in stats["examples"]:
+            add(node, VOID + "exampleResource", URIRef(example))
+        prefix = str(node) + "-" if "#" in str(node) else str(node) + "#"
+        for cls, entities in stats["classes"].items():
+            part = URIRef(f"{prefix}class-{_slug(_curie(cls))}")
+            add(node, VOID + "classPartition", part)
+            add(part, VOID + "class", URIRef(cls))
+            add(part, VOID + "entities", integer(entities))
+        for prop, triples in stats["properties"].items():
+            part = URIRef(f"{prefix}property-{_slug(_curie(prop))}")
+            add(node, VOID + "propertyPartition", part)
+            add(part, VOID + "property", URIRef(prop))
+            add(part, VOID + "triples", integer(triples))
+
+    def sparql(node: URIRef, url: str, suffix: str, description: str) -> None:
+        service = URIRef(DATASET + "#sparql" + suffix)
+        distribution = URIRef(DATASET + "#sparql" + suffix + "-distribution")
+        add(node, VOID + "sparqlEndpoint", URIRef(url))
+        add(node, DCAT + "distribution", distribution)
+        add(distribution, RDF + "type", URIRef(DCAT + "Distribution"))
+        add(distribution, DCAT + "accessService", service)
+        add(distribution, DCAT + "accessURL", URIRef(url))
+        add(service, RDF + "type", URIRef(DCAT + "DataService"))
+        add(service, DCAT + "endpointURL", URIRef(url))
+        add(service, DCAT + "servesDataset", node)
+        add(service, DCTERMS + "conformsTo", URIRef("https://www.w3.org/TR/sparql11-protocol/"))
+        add(service, DCTERMS + "description", Literal(description, lang="en"))
 
     add(ds, RDF + "type", URIRef(VOID + "Dataset"))
     add(ds, RDF + "type", URIRef(DCAT + "Dataset"))
@@ -195,30 +241,8 @@ def describe(data, *, endpoint: str | None = None, dumps: str | None = DUMPS):  
     add(ds, DCAT + "landingPage", URIRef(BASE))
     for keyword in KEYWORDS:
         add(ds, DCAT + "keyword", Literal(keyword, lang="en"))
-    add(ds, VOID + "uriSpace", Literal(ID))
-    add(ds, VOID + "triples", integer(stats["triples"]))
-    add(ds, VOID + "entities", integer(stats["entities"]))
-    add(ds, VOID + "classes", integer(len(stats["classes"])))
-    add(ds, VOID + "properties", integer(len(stats["properties"])))
-    add(ds, VOID + "distinctSubjects", integer(stats["distinct_subjects"]))
-    add(ds, VOID + "distinctObjects", integer(stats["distinct_objects"]))
-    for namespace in stats["vocabularies"]:
-        add(ds, VOID + "vocabulary", URIRef(namespace))
-    for example in stats["examples"]:
-        add(ds, VOID + "exampleResource", URIRef(example))
-    for cls, entities in stats["classes"].items():
-        part = URIRef(f"{DATASET}#class-{_slug(_curie(cls))}")
-        add(ds, VOID + "classPartition", part)
-        add(part, VOID + "class", URIRef(cls))
-        add(part, VOID + "entities", integer(entities))
-    for prop, triples in stats["properties"].items():
-        part = URIRef(f"{DATASET}#property-{_slug(_curie(prop))}")
-        add(ds, VOID + "propertyPartition", part)
-        add(part, VOID + "property", URIRef(prop))
-        add(part, VOID + "triples", integer(triples))
-    for graph_iri, triples in stats["graphs"].items():
-        if not graph_iri.startswith(GRAPH):
-            continue
+    counts(ds, statistics(data.default_graph()))
+    for graph_iri, triples in data.sizes().items():
         subset = URIRef(graph_iri)
         add(ds, VOID + "subset", subset)
         add(subset, RDF + "type", URIRef(VOID + "Dataset"))
@@ -236,14 +260,32 @@ def describe(data, *, endpoint: str | None = None, dumps: str | None = DUMPS):  
             add(distribution, DCAT + "mediaType", URIRef(MEDIA_TYPES + media))
             add(distribution, DCTERMS + "license", URIRef(LICENSE))
     if endpoint:
-        service = URIRef(DATASET + "#sparql")
-        add(ds, VOID + "sparqlEndpoint", URIRef(endpoint))
-        add(ds, DCAT + "distribution", URIRef(DATASET + "#sparql-distribution"))
-        add(URIRef(DATASET + "#sparql-distribution"), RDF + "type", URIRef(DCAT + "Distribution"))
-        add(URIRef(DATASET + "#sparql-distribution"), DCAT + "accessService", service)
-        add(URIRef(DATASET + "#sparql-distribution"), DCAT + "accessURL", URIRef(endpoint))
-        add(service, RDF + "type", URIRef(DCAT + "DataService"))
-        add(service, DCAT + "endpointURL", URIRef(endpoint))
-        add(service, DCAT + "servesDataset", ds)
-        add(service, DCTERMS + "conformsTo", URIRef("https://www.w3.org/TR/sparql11-protocol/"))
+        sparql(ds, endpoint, "", "The default graph is the union of the asserted named graphs.")
+    if data.reasoned:
+        closure = URIRef(REASONED)
+        add(ds, RDFS + "seeAlso", closure)
+        add(closure, RDF + "type", URIRef(VOID + "Dataset"))
+        add(closure, DCTERMS + "title", Literal(TITLE + ", with what OWL 2 RL infers", lang="en"))
+        add(
+            closure,
+            DCTERMS + "description",
+            Literal(
+                "The OWL 2 RL closure of the dataset: its asserted named graphs and what reasoning adds to "
+                "them (the named graph …/graph/inferred), together in one default graph. Terms of "
+                "schema.org, W3C ORG, PROV and FOAF that the ontology aligns with are here.",
+                lang="en",
+            ),
+        )
+        add(closure, DCTERMS + "license", URIRef(LICENSE))
+        add(closure, PROV + "wasDerivedFrom", ds)
+        counts(closure, statistics(data.closure()))
+        for graph_iri in data.sizes():
+            add(closure, VOID + "subset", URIRef(graph_iri))
+        if reasoned_endpoint:
+            sparql(
+                closure,
+                reasoned_endpoint,
+                "-reasoned",
+                "The default graph is the OWL 2 RL closure: every named graph, …/graph/inferred included.",
+            )
     return out

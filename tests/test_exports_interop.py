@@ -397,7 +397,7 @@ def test_void_says_what_the_dataset_is(description: Path) -> None:
 
 
 def test_void_names_the_sparql_endpoint_when_there_is_one() -> None:
-    described = void.describe(load_dataset(), endpoint="https://w3id.org/alliance-kg/sparql")
+    described = void.describe(void.dataset(), endpoint="https://w3id.org/alliance-kg/sparql")
     ds = URIRef(void.DATASET)
     assert (ds, URIRef(VOID + "sparqlEndpoint"), URIRef("https://w3id.org/alliance-kg/sparql")) in described
     services = list(described.subjects(URIRef(DCAT + "servesDataset"), ds))

@@ -4,12 +4,12 @@ graphs a replace removes, the batches (blank-node structures kept whole) and the
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import UsageError
-from ..namespaces import GRAPH
+from ..layout import INFERRED as INFERRED_GRAPH  # noqa: F401  (re-exported by alliance_kg.load)
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyoxigraph as ox
@@ -19,71 +19,33 @@ if TYPE_CHECKING:  # pragma: no cover
 DEFAULT_BATCH_SIZE = 10_000
 UPDATE_BATCH_SIZE = 1_000
 BLANK_BATCH_SIZE = 250
-INFERRED_GRAPH = GRAPH + "inferred"
 
 Plan = Mapping[str, Sequence["ox.Triple"]]
-
-
-def _parse(path: Path, *, data: bytes | None = None) -> list[ox.Triple]:
-    """The triples of one file, read by the one reader of every command (with its limits)."""
-    from ..rdfinput import read_triples
-
-    return read_triples(path, data=data)
 
 
 def graphs_to_load(
     *, graph: str | None = None, reasoned: bool = False, extra: Sequence[Path | str] = ()
 ) -> dict[str, list[ox.Triple]]:
-    """The triples to load, by target graph IRI: the named graphs of the quad exports, or everything in
-    ``graph``. With ``reasoned``, what OWL 2 RL infers (and is not asserted) goes to ``…/graph/inferred``."""
-    from .. import paths
-    from ..graph import DATA_GRAPH, ONTOLOGY_GRAPH, USER_GRAPH, named_graph_of
+    """The triples to load, by target graph IRI: the named graphs of :mod:`alliance_kg.layout` (what
+    ``export --format nq`` writes; with ``reasoned``, ``…/graph/inferred`` too), or all of them in
+    ``graph``. A blank node is local to one request, so an inferred triple about a blank node of an
+    asserted graph reaches the store about a fresh blank node: still true (a blank node says "something"),
+    but not joined to the asserted one. The bundled graph has no such triple."""
+    from ..layout import build
 
-    parts: dict[str, dict[ox.Triple, None]] = {}
-
-    def add(target: str, triples: Iterable[ox.Triple]) -> None:
-        parts.setdefault(target, {}).update(dict.fromkeys(triples))
-
-    add(str(ONTOLOGY_GRAPH), _parse(paths.ontology_file()))
-    for path in paths.graph_files():
-        add(str(named_graph_of(path)), _parse(path))
-    for path in extra:
-        add(str(USER_GRAPH), _parse(Path(path)))
-    if reasoned:
-        import pyoxigraph as ox
-
-        from ..reasoning import cached_closure
-
-        # Blank nodes get new labels in the closure, so its triples about the ontology's blank nodes (RDF
-        # lists, and owlrl's statements about them) cannot be told from the asserted ones: they are left out.
-        asserted = {t for triples in parts.values() for t in triples}
-        add(
-            INFERRED_GRAPH,
-            (
-                t
-                for t in _parse(cached_closure(extra))
-                if t not in asserted
-                and not isinstance(t.subject, ox.BlankNode)
-                and not isinstance(t.object, ox.BlankNode)
-            ),
-        )
+    layout = build(extra, reasoned=reasoned)
     if graph is not None:
-        union: dict[ox.Triple, None] = {}
-        for triples in parts.values():
-            union.update(triples)
-        return {graph: list(union)}
-    order = [str(ONTOLOGY_GRAPH), str(DATA_GRAPH)]
-    ordered = sorted(parts, key=lambda g: (order.index(g) if g in order else len(order), g))
-    return {g: list(parts[g]) for g in ordered if parts[g]}
+        return {graph: layout.closure()}
+    return {g: list(layout.graphs[g]) for g in layout.named_graphs}
 
 
 def obsolete_graphs(plan: Plan) -> list[str]:
     """The graphs of ours that a replace in the layout of named graphs removes when it does not bring them
     (…/graph/inferred after a load without --reasoned, …/graph/user without --data), so that the store holds
     exactly what `alliance-kg export --format nq` gives."""
-    from ..graph import USER_GRAPH
+    from ..layout import GRAPHS
 
-    return [g for g in (INFERRED_GRAPH, str(USER_GRAPH)) if g not in plan]
+    return [g for g in GRAPHS if g not in plan]
 
 
 def check_graph_iri(iri: str) -> str:

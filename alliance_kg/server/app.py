@@ -34,6 +34,7 @@ import logging
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pyoxigraph as ox
 from starlette.applications import Starlette
@@ -48,14 +49,17 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import gate, paths
+from .. import layout as kg_layout
 from .. import void as kg_void
 from ..formats import curie, labels_for
-from ..namespaces import BASE, GRAPH, ID, PREFIXES, RDF
+from ..namespaces import AKG, BASE, GRAPH, ID, ONTOLOGY_IRI, OWL, PREFIXES, RDF
 from . import dataset as dataset_module
+from . import http as conditional
 from . import negotiation, ontology, pages, queries, resources, sparql
 from .config import ServerConfig
 from .dataset import ServedData
 from .execute import Graphs
+from .http import Compression  # gzip and Brotli by Accept-Encoding
 from .negotiation import GRAPH_FORMATS, HTML, Format
 from .workers import QueryPool
 
@@ -136,11 +140,12 @@ def create_app(config: ServerConfig | None = None, *, data: ServedData | None = 
     if data is None:
         data = dataset_module.load(config.data, reasoning=config.reasoning, log=log.info)
     served = data
+    layout = served.layout or kg_layout.build(config.data, reasoned=served.inferred_graph is not None)
     known = resources.known_iris(served.pages)
     catalogue = queries.entries(served.pages)
     pool = QueryPool(
         served.nquads(),
-        Graphs(served.asserted_graphs, served.graphs),
+        Graphs(served.asserted_graphs, kg_layout.GRAPHS, served.inferred_graph),
         size=config.workers,
         timeout=config.timeout,
         require_sandbox=config.require_sandbox,
@@ -167,29 +172,41 @@ def create_app(config: ServerConfig | None = None, *, data: ServedData | None = 
 
     @functools.lru_cache(maxsize=8)
     def void_triples(base: str) -> list[ox.Triple]:
-        """The dataset's VoID + DCAT description (alliance_kg.void), with this server's endpoint and dumps."""
-        from rdflib import Dataset
-
-        rdf = Dataset()
-        rdf.parse(data=served.nquads(), format="nquads")
-        described = kg_void.describe(rdf, endpoint=base + "sparql", dumps=base + "dump/")
+        """The dataset's VoID + DCAT description (alliance_kg.void), with this server's endpoints, dumps."""
+        described = kg_void.describe(
+            layout,
+            endpoint=base + "sparql",
+            reasoned_endpoint=base + "sparql/reasoned" if served.inferred_graph else None,
+            dumps=base + "dump/",
+        )
         return list(
             ox.parse(described.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
         )
 
     def dump(name: str) -> bytes:
-        """A dump of the asserted graphs (what ``alliance-kg export`` writes), by its file name."""
+        """A dump of the asserted graphs by its file name: the bytes ``alliance-kg export --format …``
+        writes (with this server's ``--data``)."""
+        from .. import export
+        from ..graph import bind_prefixes
+
         fmt = next(f for f, (file, _, _) in kg_void.DUMP_FORMATS.items() if file == name)
-        quads = [
-            q
-            for g in served.asserted_graphs
-            for q in served.dataset.quads_for_pattern(None, None, None, ox.NamedNode(g))
-        ]
-        if fmt in ("nq", "trig"):
-            kind = ox.RdfFormat.N_QUADS if fmt == "nq" else ox.RdfFormat.TRIG
-            return ox.serialize(quads, format=kind, prefixes=dict(PREFIXES) if fmt == "trig" else None) or b""
-        triples = list(dict.fromkeys(q.triple for q in quads))
-        return _serialise(triples, EXTENSIONS["ttl" if fmt == "ttl" else fmt if fmt != "xml" else "rdf"])
+        asserted = kg_layout.Layout({g: layout.graphs[g] for g in layout.asserted_graphs})
+        if fmt in export.QUAD_FORMATS:
+            return export.serialize_dataset(asserted.rdflib_dataset(), fmt)
+        from rdflib import Graph
+
+        graph = bind_prefixes(Graph())
+        graph.addN((*kg_layout.to_rdflib(t), graph) for t in asserted.default_graph())
+        return export.serialize_graph(graph, fmt)
+
+    def graph_triples(key: str) -> list[ox.Triple]:
+        """A named graph's triples by its IRI; ``default`` and ``closure``: the default graphs of the
+        plain and the reasoned endpoint."""
+        if key == "default":
+            return layout.default_graph()
+        if key == "closure":
+            return layout.closure()
+        return layout.graph(key)
 
     rendered_cache: dict[tuple[str, str, str, str, str], _Rendered] = {}
 
@@ -202,7 +219,9 @@ def create_app(config: ServerConfig | None = None, *, data: ServedData | None = 
             if fmt_key == "html":
                 body = pages.resource_page(site, resources.view(served.pages, iri, lang), key, lang).encode()
             else:
-                body = _serialise(resources.description(served.pages, iri, lang), fmt)
+                body = _serialise(
+                    resources.description(served.pages, iri, lang) + resources.document_triples(iri), fmt
+                )
         elif kind == "ontology":
             if fmt_key == "html":
                 doc = ontology.document(served.pages, lang)
@@ -212,10 +231,7 @@ def create_app(config: ServerConfig | None = None, *, data: ServedData | None = 
             elif fmt_key == "ttl":
                 body = ontology_turtle
             else:
-                graph = ox.NamedNode(dataset_module.ONTOLOGY_GRAPH)
-                body = _serialise(
-                    [q.triple for q in served.dataset.quads_for_pattern(None, None, None, graph)], fmt
-                )
+                body = _serialise(layout.graph(kg_layout.ONTOLOGY), fmt)
         elif kind == "void":
             triples = void_triples(base)
             if fmt_key == "html":
@@ -226,16 +242,19 @@ def create_app(config: ServerConfig | None = None, *, data: ServedData | None = 
         elif kind == "dump":
             body = dump(key)
         elif kind == "service":
-            body = _serialise(sparql.service_description(served, site.endpoint, base, config), fmt)
+            reasoned = key == "reasoned"
+            url = site.endpoint + ("/reasoned" if reasoned else "")
+            body = _serialise(sparql.service_description(served, url, base, config, reasoned=reasoned), fmt)
         elif kind == "graph":
-            graph = ox.NamedNode(key)
-            body = _serialise(
-                [q.triple for q in served.dataset.quads_for_pattern(None, None, None, graph)], fmt
-            )
+            body = _serialise(graph_triples(key), fmt)
         elif kind == "browse":
             body = pages.browse_page(site, _browse(served.pages, lang), lang).encode()
         elif kind == "query":
-            graphs = {"asserted": list(served.asserted_graphs), "inferred": served.inferred_graph}
+            graphs = {
+                "asserted": list(served.asserted_graphs),
+                "inferred": served.inferred_graph,
+                "reasonedEndpoint": site.endpoint + "/reasoned" if served.inferred_graph else None,
+            }
             body = pages.query_page(site, catalogue, graphs, counts).encode()
         else:  # pragma: no cover
             raise KeyError(kind)
@@ -254,9 +273,15 @@ def create_app(config: ServerConfig | None = None, *, data: ServedData | None = 
             if len(rendered_cache) >= CACHE_SIZE:
                 rendered_cache.pop(next(iter(rendered_cache)), None)
             rendered_cache[cache_key] = rendered
+        state = request.app.state  # one Last-Modified for the app's lifetime: the data do not change
+        modified = getattr(state, "last_modified", None)
+        if modified is None:
+            files = [paths.ontology_file(), *paths.graph_files(), *map(Path, config.data)]
+            modified = state.last_modified = conditional.newest_modification(files)
         headers = {
             "Vary": "Accept, Accept-Language",
             "ETag": rendered.etag,
+            "Last-Modified": conditional.http_date(modified),
             "Cache-Control": "public, max-age=300",
         }
         if location:
@@ -264,8 +289,14 @@ def create_app(config: ServerConfig | None = None, *, data: ServedData | None = 
         if fmt is HTML:
             origin = site.base.split("/", 3)
             headers["Content-Security-Policy"] = CSP.format(origin="/".join(origin[:3]))
-        if rendered.etag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
-            return Response(status_code=304, headers=headers)
+        if conditional.not_modified(  # If-None-Match (weak comparison, lists, *), else If-Modified-Since
+            request.method,
+            rendered.etag,
+            modified,
+            request.headers.getlist("if-none-match"),
+            request.headers.getlist("if-modified-since"),
+        ):
+            return Response(status_code=304, headers=headers)  # the 200's validators and Vary, no body
         return Response(rendered.body, media_type=rendered.media_type, headers=headers)
 
     def negotiate(request: Request, offers: tuple[Format, ...]) -> Format:
@@ -307,14 +338,41 @@ def create_app(config: ServerConfig | None = None, *, data: ServedData | None = 
         return await respond(request, "query", "", HTML, "en")
 
     async def endpoint(request: Request) -> Response:
-        query = await sparql.parse_request(request, config)
+        return await answer(request, reasoned=False)
+
+    async def reasoned_endpoint(request: Request) -> Response:
+        if not served.inferred_graph:
+            raise HTTPException(
+                404,
+                "this server runs without reasoning (serve --no-reasoning): there is no reasoned endpoint; "
+                "/sparql answers from the asserted graphs",
+            )
+        return await answer(request, reasoned=True)
+
+    async def answer(request: Request, *, reasoned: bool) -> Response:
+        """The SPARQL Protocol (and Graph Store Protocol reads) at /sparql and /sparql/reasoned."""
+        query = await sparql.parse_request(request, config, reasoned=reasoned)
+        url = site_for(request).endpoint + ("/reasoned" if reasoned else "")
+        if isinstance(query, sparql.GraphRead):
+            return await graph_read(request, query, reasoned=reasoned)
         if query is None:
             if negotiation.accepts_html(request.headers.get("accept")):
                 return await home(request)
             fmt = negotiation.choose(request.headers.get("accept"), GRAPH_FORMATS) or GRAPH_FORMATS[0]
-            return await respond(request, "service", "", fmt, "en")
+            return await respond(request, "service", "reasoned" if reasoned else "", fmt, "en")
+        if (
+            request.method in ("GET", "HEAD")
+            and not query.formats
+            and negotiation.accepts_html(request.headers.get("accept"))
+        ):  # a browser following a link to a query: the query page, with the query in it
+            target = (
+                site_for(request).base
+                + "?"
+                + urlencode({"query": query.text, **({"reasoned": "1"} if reasoned else {})})
+            )
+            return RedirectResponse(target, status_code=303, headers={"Vary": "Accept"})
         try:  # the one gate: what the worker runs is its canonical text, never the client's
-            checked = await run_in_threadpool(gate.check, query.text, prefixes=PREFIXES)
+            checked = await run_in_threadpool(gate.check, query.text, prefixes=PREFIXES, base=url)
         except gate.Refused as refusal:
             return Response(
                 refusal.message.rstrip() + "\n",
@@ -327,6 +385,21 @@ def create_app(config: ServerConfig | None = None, *, data: ServedData | None = 
         return Response(
             result.body, status_code=result.status, media_type=result.content_type, headers=headers
         )
+
+    async def graph_read(request: Request, read: sparql.GraphRead, *, reasoned: bool) -> Response:
+        """A Graph Store HTTP Protocol read (GET or HEAD with ?graph=IRI or ?default)."""
+        if read.graph is None:
+            key = "closure" if reasoned else "default"
+        elif read.graph in kg_layout.GRAPHS:
+            key = read.graph
+        else:
+            raise HTTPException(
+                404,
+                f"no graph <{read.graph}> in this dataset (nothing is ever fetched); its graphs are:\n  "
+                + "\n  ".join(kg_layout.GRAPHS),
+            )
+        fmt = negotiate(request, GRAPH_FORMATS)
+        return await respond(request, "graph", key, fmt, "en")
 
     async def resource(request: Request) -> Response:
         path = request.path_params["path"]
@@ -347,6 +420,30 @@ def create_app(config: ServerConfig | None = None, *, data: ServedData | None = 
         return await respond(request, "resource", path, fmt, language(request), location=location)
 
     async def ontology_iri(request: Request) -> Response:
+        version = request.path_params.get("version")
+        if version is not None:  # its version IRI (owl:versionIRI) names the ontology too; nothing else does
+            versions = sorted(
+                q.object.value
+                for q in served.pages.quads_for_pattern(
+                    ox.NamedNode(ONTOLOGY_IRI), ox.NamedNode(OWL + "versionIRI"), None, None
+                )
+                if isinstance(q.object, ox.NamedNode)
+            )
+            if f"{ONTOLOGY_IRI}/{version}" not in versions:
+                base = site_for(request).base
+                try:  # a term asked for with a slash: the terms are in a hash namespace
+                    term = ox.NamedNode(AKG + version)
+                    is_term = next(iter(served.pages.quads_for_pattern(term, None, None, None)), None)
+                except ValueError:  # not even an IRI
+                    is_term = None
+                hint = f" Did you mean <{AKG}{version}> ({base}ontology.html#{version})?" if is_term else ""
+                raise HTTPException(
+                    404,
+                    f"no <{ONTOLOGY_IRI}/{version}> here. The ontology is <{ONTOLOGY_IRI}>"
+                    + "".join(f", version <{v}>" for v in versions)
+                    + f"; its terms are in a hash namespace, <{AKG}Term>, documented at {base}ontology.html."
+                    + hint,
+                )
         fmt = negotiate(request, RESOURCE_OFFERS)
         return see_other(request, f"{site_for(request).base}ontology.{fmt.key}")
 
@@ -375,8 +472,10 @@ def create_app(config: ServerConfig | None = None, *, data: ServedData | None = 
         if not dot:
             name, ext = request.path_params["name"], ""
         graph = GRAPH + name
-        if graph not in served.graphs:
-            raise HTTPException(404, f"no named graph <{graph}>; the graphs are: " + ", ".join(served.graphs))
+        if graph not in kg_layout.GRAPHS:
+            raise HTTPException(
+                404, f"no named graph <{graph}>; the graphs are: " + ", ".join(kg_layout.GRAPHS)
+            )
         if ext:
             fmt = EXTENSIONS.get(ext)
             if fmt is None or fmt is HTML:
@@ -439,6 +538,7 @@ def create_app(config: ServerConfig | None = None, *, data: ServedData | None = 
     routes = [
         Route("/", home, methods=["GET"]),
         Route("/sparql", endpoint, methods=["GET", "POST"]),
+        Route("/sparql/reasoned", reasoned_endpoint, methods=["GET", "POST"]),
         Route("/id/{path:path}", resource, methods=["GET"]),
         Route("/doc/{path:path}", document, methods=["GET"]),
         Route("/ontology", ontology_iri, methods=["GET"]),
@@ -453,7 +553,7 @@ def create_app(config: ServerConfig | None = None, *, data: ServedData | None = 
         Route("/browse", browse, methods=["GET"]),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
-    middleware = [Middleware(RequestLimits, limit=config.max_request_bytes)]
+    middleware = [Middleware(RequestLimits, limit=config.max_request_bytes), Middleware(Compression)]
     if config.cors:
         middleware.append(
             Middleware(

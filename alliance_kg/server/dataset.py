@@ -2,14 +2,13 @@
 
 Two Oxigraph stores hold it:
 
-- the **dataset**, what the SPARQL endpoint queries: one named graph per part of the graph, as in the quad
-  exports (``…/graph/ontology``, ``…/graph/data``, ``…/graph/vocabularies``, ``…/graph/sources``,
-  ``…/graph/provenance``, ``…/graph/user`` for the ``--data`` files) and, unless reasoning is off,
-  ``…/graph/inferred``: what OWL 2 RL adds to them (the closure cached by ``alliance_kg.reasoning``, less
-  the asserted triples and less the triples about blank nodes, which are the ontology's own axioms).
-  The endpoint's default graph is the union of the asserted graphs, so a query gets the same answers as
-  ``alliance-kg query``; naming every graph with ``default-graph-uri`` gives the closure, as
-  ``alliance-kg query --reasoned`` does.
+- the **dataset**, what the SPARQL endpoints query: one named graph per part of the graph, laid out by
+  :mod:`alliance_kg.layout` as in the quad exports (``…/graph/ontology``, ``…/graph/data``,
+  ``…/graph/vocabularies``, ``…/graph/sources``, ``…/graph/provenance``, ``…/graph/user`` for the
+  ``--data`` files) and, unless reasoning is off, ``…/graph/inferred``: what the OWL 2 RL closure (cached
+  by ``alliance_kg.reasoning``) adds to them. The plain endpoint's default graph is the union of the
+  asserted graphs, so a query gets the same answers as ``alliance-kg query``; the reasoned endpoint's is
+  the union of every graph, the closure that ``alliance-kg query --reasoned`` queries.
 - the **pages** store, everything asserted in its default graph (what ``alliance-kg describe`` reads),
   for the resource pages and descriptions.
 
@@ -28,24 +27,15 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .. import rdfinput
-from .. import store as kg_store
-from ..namespaces import GRAPH
-
-ONTOLOGY_GRAPH = GRAPH + "ontology"
-DATA_GRAPH = GRAPH + "data"
-VOCABULARY_GRAPH = GRAPH + "vocabularies"
-SOURCES_GRAPH = GRAPH + "sources"
-PROVENANCE_GRAPH = GRAPH + "provenance"
-USER_GRAPH = GRAPH + "user"
-INFERRED_GRAPH = GRAPH + "inferred"
-
-_GRAPH_OF_FILE = {
-    "concepts.ttl": VOCABULARY_GRAPH,
-    "sources.ttl": SOURCES_GRAPH,
-    "provenance.ttl": PROVENANCE_GRAPH,
-}
-_ORDER = (ONTOLOGY_GRAPH, DATA_GRAPH, VOCABULARY_GRAPH, SOURCES_GRAPH, PROVENANCE_GRAPH, USER_GRAPH)
+from .. import layout as kg_layout
+from ..layout import DATA as DATA_GRAPH  # noqa: F401  (the names other modules used to import from here)
+from ..layout import INFERRED as INFERRED_GRAPH
+from ..layout import ONTOLOGY as ONTOLOGY_GRAPH  # noqa: F401
+from ..layout import PROVENANCE as PROVENANCE_GRAPH  # noqa: F401
+from ..layout import SOURCES as SOURCES_GRAPH  # noqa: F401
+from ..layout import USER as USER_GRAPH  # noqa: F401
+from ..layout import VOCABULARIES as VOCABULARY_GRAPH  # noqa: F401
+from ..layout import Layout
 
 
 @dataclass
@@ -55,28 +45,16 @@ class ServedData:
     asserted_graphs: tuple[str, ...]  # the non-empty asserted graphs, in a stable order
     inferred_graph: str | None  # None when reasoning is off
     graph_sizes: dict[str, int] = field(default_factory=dict)
+    layout: Layout | None = None  # what the stores were built from (alliance_kg.layout)
 
     @property
     def graphs(self) -> tuple[str, ...]:
-        """Every named graph of the dataset."""
+        """Every non-empty named graph of the dataset (and ``inferred`` whenever reasoning is on)."""
         return self.asserted_graphs + ((self.inferred_graph,) if self.inferred_graph else ())
 
     def nquads(self) -> bytes:
         """The whole dataset, for the query workers to load."""
         return self.dataset.dump(format=ox.RdfFormat.N_QUADS) or b""
-
-
-def _graph_of(path: Path, bundled: bool) -> str:
-    if not bundled:
-        return USER_GRAPH
-    if path.name == "alliance.ttl" and path.parent.name == "ontology":
-        return ONTOLOGY_GRAPH
-    return _GRAPH_OF_FILE.get(path.name, DATA_GRAPH)
-
-
-def _read(path: Path) -> list[ox.Triple]:
-    """The triples of one file (DataError with the file and the line when it is malformed or refused)."""
-    return rdfinput.read_triples(path)
 
 
 def load(
@@ -85,38 +63,24 @@ def load(
     reasoning: bool = True,
     log: Callable[[str], None] = lambda message: None,
 ) -> ServedData:
-    dataset = ox.Store()
+    """The served data, laid out by :mod:`alliance_kg.layout` (with ``inferred`` unless ``reasoning`` is
+    off); the closure comes from the reasoning cache, computed first if need be (``log`` says so)."""
+    built = kg_layout.build(
+        extra,
+        reasoned=reasoning,
+        on_compute=lambda: log("computing the OWL 2 RL closure (a few seconds; cached for the next start)…"),
+    )
+    dataset = built.store()
     pages = ox.Store()
-    sizes: dict[str, int] = {}
-    files = [(p, True) for p in kg_store.bundled_files()] + [(Path(p), False) for p in extra]
-    for path, bundled in files:
-        graph = _graph_of(path, bundled)
-        name = ox.NamedNode(graph)
-        triples = _read(path)
-        dataset.extend(ox.Quad(t.subject, t.predicate, t.object, name) for t in triples)
-        pages.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
-    for graph in _ORDER:
-        count = sum(1 for _ in dataset.quads_for_pattern(None, None, None, ox.NamedNode(graph)))
-        if count:
-            sizes[graph] = count
-    asserted = tuple(g for g in _ORDER if g in sizes)
-    inferred = None
+    pages.extend(ox.Quad(t.subject, t.predicate, t.object) for t in built.default_graph())
+    sizes = built.sizes()
     if reasoning:
-        from ..reasoning import cache_dir, cached_closure, closure_key
-
-        if not (cache_dir() / f"closure-{closure_key(extra)}.nt").is_file():
-            log("computing the OWL 2 RL closure (a few seconds; cached for the next start)…")
-        closure = ox.Store()
-        closure.load(path=str(cached_closure(extra)), format=ox.RdfFormat.N_TRIPLES)
-        name = ox.NamedNode(INFERRED_GRAPH)
-        new = [
-            ox.Quad(q.subject, q.predicate, q.object, name)
-            for q in closure
-            if not isinstance(q.subject, ox.BlankNode)
-            and not isinstance(q.object, ox.BlankNode)
-            and ox.Quad(q.subject, q.predicate, q.object) not in pages
-        ]
-        dataset.extend(new)
-        inferred = INFERRED_GRAPH
-        sizes[INFERRED_GRAPH] = len(new)
-    return ServedData(dataset, pages, asserted, inferred, sizes)
+        sizes.setdefault(INFERRED_GRAPH, 0)
+    return ServedData(
+        dataset,
+        pages,
+        built.asserted_graphs,
+        INFERRED_GRAPH if reasoning else None,
+        sizes,
+        built,
+    )

@@ -10,6 +10,7 @@ and the tests call it directly.
 
 from __future__ import annotations
 
+import difflib
 import time
 from dataclasses import dataclass, field
 
@@ -27,12 +28,13 @@ TEXT = "text/plain; charset=utf-8"
 class QueryRequest:
     text: str  # as the client sent it
     accept: str | None = None
-    format: str | None = None  # the ``format`` parameter, if the client sent one
+    formats: tuple[str, ...] = ()  # the ``format``, ``output`` and ``results`` values the client sent
     default_graphs: tuple[str, ...] | None = None  # ``default-graph-uri`` values, if any
     named_graphs: tuple[str, ...] | None = None  # ``named-graph-uri`` values, if any
     max_results: int = 10_000
     timeout: float = 10.0
     query: CheckedQuery | None = None  # what the gate made of ``text``: the only thing that runs
+    reasoned: bool = False  # asked of the reasoned endpoint: the default graph is the closure
 
 
 @dataclass
@@ -49,10 +51,17 @@ class QueryResponse:
 
 @dataclass(frozen=True)
 class Graphs:
-    """The named graphs of the dataset: those whose union is the default graph, and all of them."""
+    """The named graphs of the dataset: those whose union is the plain endpoint's default graph, every
+    graph a request may name (the documented ones, even when empty), and the graph of what reasoning
+    infers (None when reasoning is off), which the reasoned endpoint's default graph adds."""
 
     asserted: tuple[str, ...]
     every: tuple[str, ...]
+    inferred: str | None = None
+
+    def default(self, reasoned: bool) -> list[ox.NamedNode]:
+        names = self.asserted + ((self.inferred,) if reasoned and self.inferred else ())
+        return [ox.NamedNode(g) for g in names]
 
 
 class _TooLong(Exception):
@@ -73,13 +82,32 @@ def _known(iris: tuple[str, ...], graphs: Graphs, what: str) -> list[ox.NamedNod
 
 
 def _format(request: QueryRequest, form: str) -> negotiation.Format:
+    """The format the client asks for: the first ``format``/``output``/``results`` value that names one
+    for this kind of result (SPARQLWrapper sends the same choice under all three names, some twice: a short
+    name and a media type), else the ``Accept`` header. A value naming no format at all is refused."""
     offers = negotiation.SOLUTION_FORMATS if form in ("SELECT", "ASK") else negotiation.GRAPH_FORMATS
-    if request.format:
-        chosen = negotiation.by_name(request.format, offers)
-        if chosen is not None:
-            return chosen
-        # SPARQL clients send format=… along with Accept (SPARQLWrapper always does); a value that does not
-        # fit this kind of result is left to the Accept header
+    every = (*negotiation.SOLUTION_FORMATS, *negotiation.GRAPH_FORMATS)
+    unknown = []
+    for value in request.formats:
+        items = [item for item in value.split(",") if item.strip()]
+        for item in items:
+            chosen = negotiation.by_name(item, offers)
+            if chosen is not None:
+                return chosen
+        # a value that names a format for the other kind of result (format=json for a CONSTRUCT) is left
+        # to the Accept header, as Fuseki and Virtuoso do
+        if items and not any(negotiation.by_name(item, every) for item in items):
+            unknown.append(value)
+    if unknown:
+        names = sorted({f.key for f in every} | {f.media_type for f in every})
+        close = difflib.get_close_matches(unknown[0].strip().lower(), names, n=1, cutoff=0.6)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise Refusal(
+            400,
+            f"unknown result format {unknown[0]!r}{hint}; give format= one of: "
+            + ", ".join(f.key for f in offers)
+            + " (or their media types), or leave it out and use the Accept header",
+        )
     chosen = negotiation.choose(request.accept, offers)
     if chosen is None:
         kind = "SELECT and ASK results" if form in ("SELECT", "ASK") else f"a {form} result (a graph)"
@@ -103,7 +131,7 @@ def execute(store: ox.Store, graphs: Graphs, request: QueryRequest) -> QueryResp
             if request.named_graphs is not None:
                 options["named_graphs"] = _known(request.named_graphs, graphs, "named-graph-uri")
         elif not info.has_dataset:
-            options["default_graph"] = [ox.NamedNode(g) for g in graphs.asserted]
+            options["default_graph"] = graphs.default(request.reasoned)
         try:
             result = store.query(info.text, **options)
             return _serialise(result, fmt, request, deadline)

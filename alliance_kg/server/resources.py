@@ -8,7 +8,9 @@ The RDF description of a resource is
 - the triples that point at it (its incoming links), less the reifications' own ``rdf:subject`` /
   ``rdf:object`` links;
 - the labels (``rdfs:label``, ``skos:prefLabel``, else ``akg:name``) of every resource these mention, in
-  the language asked for and in English.
+  the language asked for and in English;
+- what the document says about itself (:func:`document_triples`, as Pubby and LodView do): its primary
+  topic, its licence and the dataset it belongs to.
 
 IRIs in it are the graph's canonical ones (``https://w3id.org/alliance-kg/…``), whatever address the
 server is reached at: they name the things, not this copy of the documents about them.
@@ -22,7 +24,8 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from ..formats import curie, labels_for
-from ..namespaces import AKG, BASE, DCTERMS, PREFIXES, PROV, RDF, RDFS, SKOS
+from ..namespaces import AKG, BASE, DCTERMS, FOAF, ID, PREFIXES, PROV, RDF, RDFS, SKOS
+from ..void import DATASET, LICENSE, VOID
 
 _SUBJECT = ox.NamedNode(RDF + "subject")
 _PREDICATE = ox.NamedNode(RDF + "predicate")
@@ -111,6 +114,26 @@ def description(store: ox.Store, iri: str, lang: str = "en") -> list[ox.Triple]:
     for triple in label_triples(store, linked, lang):
         _add(out, seen, triple)
     return out
+
+
+def document_iri(iri: str) -> str:
+    """The canonical IRI of the document about a resource: ``…/id/vehicle/nissan-micra`` is described by
+    ``…/doc/vehicle/nissan-micra``, whatever its format (``.ttl``, ``.nt``… are its representations, and
+    the address the server is reached at is not part of it)."""
+    if not iri.startswith(ID):
+        raise ValueError(f"<{iri}> is not a resource of the graph (under <{ID}>)")
+    return BASE + "doc/" + iri[len(ID) :]
+
+
+def document_triples(iri: str) -> list[ox.Triple]:
+    """What the RDF document about the resource ``iri`` says about itself: ``foaf:primaryTopic`` the
+    resource, ``dcterms:license`` the dataset's licence, ``void:inDataset`` the dataset."""
+    document = ox.NamedNode(document_iri(iri))
+    return [
+        ox.Triple(document, ox.NamedNode(FOAF + "primaryTopic"), ox.NamedNode(iri)),
+        ox.Triple(document, ox.NamedNode(DCTERMS + "license"), ox.NamedNode(LICENSE)),
+        ox.Triple(document, ox.NamedNode(VOID + "inDataset"), ox.NamedNode(DATASET)),
+    ]
 
 
 def label_triples(store: ox.Store, nodes: Iterable[ox.NamedNode], lang: str) -> list[ox.Triple]:

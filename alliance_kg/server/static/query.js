@@ -82,15 +82,14 @@
     event.preventDefault();
     const body = new URLSearchParams();
     body.set("query", editor.value);
-    if (reasoned.checked && data.graphs.inferred) {
-      for (const g of data.graphs.asserted.concat([data.graphs.inferred])) body.append("default-graph-uri", g);
-    }
+    // the reasoned endpoint's default graph is the OWL 2 RL closure (what `query --reasoned` queries)
+    const endpoint = reasoned.checked && data.graphs.reasonedEndpoint ? data.graphs.reasonedEndpoint : data.endpoint;
     run.disabled = true;
     status.textContent = "running…";
     results.replaceChildren();
     const started = performance.now();
     try {
-      const response = await fetch(data.endpoint, {
+      const response = await fetch(endpoint, {
         method: "POST",
         headers: {
           "Content-Type": "application/x-www-form-urlencoded",
@@ -131,5 +130,13 @@
 
   picker.addEventListener("change", () => choose(picker.value));
   form.addEventListener("submit", submit);
-  if (data.queries.length) choose(picker.value || data.queries[0].name);
+  // a link to a query (/?query=…, where /sparql?query=… sends a browser): open it and run it
+  const asked = new URLSearchParams(window.location.search);
+  if (asked.has("query")) {
+    editor.value = asked.get("query");
+    question.textContent = "";
+    reasoned.disabled = !data.graphs.inferred;
+    reasoned.checked = asked.get("reasoned") === "1" && Boolean(data.graphs.inferred);
+    form.requestSubmit();
+  } else if (data.queries.length) choose(picker.value || data.queries[0].name);
 })();
