@@ -48,8 +48,63 @@ def serialize_graph(graph, fmt: str) -> bytes:
     if fmt == "nt":
         lines = sorted(set(ordered.serialize(format="nt", encoding="utf-8").decode("utf-8").splitlines()))
         return ("\n".join(line for line in lines if line.strip()) + "\n").encode("utf-8")
-    kwargs = {"context": jsonld_context(), "auto_compact": True} if fmt == "jsonld" else {}
-    return ordered.serialize(format=FORMATS[fmt], encoding="utf-8", **kwargs)
+    if fmt == "jsonld":
+        data = ordered.serialize(
+            format="json-ld", encoding="utf-8", context=jsonld_context(), auto_compact=True
+        )
+        return _sorted_jsonld(data)
+    if fmt == "xml":
+        return _rdfxml(ordered)
+    return ordered.serialize(format=FORMATS[fmt], encoding="utf-8")
+
+
+def _sorted_jsonld(data: bytes) -> bytes:
+    """rdflib writes a graph's nodes, and the values of a property, in the order of a set (of
+    hash-randomised terms): sort them, and the keys, so that the same graph gives the same bytes. The
+    members of an ``@list`` keep their order (it is their meaning)."""
+    import json
+
+    def ordered(value, in_list: bool = False):
+        if isinstance(value, dict):
+            return {k: ordered(v, k == "@list") for k, v in value.items()}
+        if isinstance(value, list):
+            items = [ordered(v) for v in value]
+            return items if in_list else sorted(items, key=lambda v: json.dumps(v, sort_keys=True))
+        return value
+
+    document = ordered(json.loads(data))
+    return (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _rdfxml(graph) -> bytes:
+    """RDF/XML of a canonical, sorted graph, written by Oxigraph in that order (rdflib's RDF/XML writer lists
+    subjects in set order, different in every process)."""
+    import pyoxigraph as ox
+    from rdflib import BNode, Literal, URIRef
+
+    from .namespaces import PREFIXES
+
+    def term(node):
+        if isinstance(node, URIRef):
+            return ox.NamedNode(str(node))
+        if isinstance(node, BNode):
+            return ox.BlankNode(str(node))
+        assert isinstance(node, Literal)
+        if node.language:
+            return ox.Literal(str(node), language=node.language)
+        if node.datatype is not None:
+            return ox.Literal(str(node), datatype=ox.NamedNode(str(node.datatype)))
+        return ox.Literal(str(node))
+
+    triples = [
+        ox.Triple(term(s), term(p), term(o))
+        for s, p, o in sorted(graph, key=lambda t: tuple(n.n3() for n in t))
+    ]
+    used = {t.predicate.value for t in triples} | {
+        t.object.value for t in triples if isinstance(t.object, ox.NamedNode)
+    }
+    prefixes = {p: ns for p, ns in PREFIXES.items() if any(i.startswith(ns) for i in used)}
+    return ox.serialize(triples, format=ox.RdfFormat.RDF_XML, prefixes=prefixes) or b""
 
 
 def jsonld_context() -> dict:
@@ -80,7 +135,18 @@ def serialize_dataset(dataset, fmt: str) -> bytes:
     if fmt == "nq":
         text = ordered.serialize(format="nquads", encoding="utf-8").decode("utf-8")
         return ("\n".join(sorted(line for line in text.splitlines() if line.strip())) + "\n").encode("utf-8")
-    return ordered.serialize(format="trig", encoding="utf-8")
+    import io
+
+    from rdflib.plugins.serializers.trig import TrigSerializer
+
+    # rdflib lists a dataset's graphs in the order of a set (of hash-randomised IRIs): give it the sorted one
+    serializer = TrigSerializer(ordered)
+    serializer.contexts = sorted(
+        (c for c in serializer.contexts if len(c)), key=lambda g: str(g.identifier)
+    )
+    out = io.BytesIO()
+    serializer.serialize(out, encoding="utf-8")
+    return out.getvalue()
 
 
 #: Paths that name an open file descriptor of this process rather than a file: /dev/stdout, /dev/fd/N,

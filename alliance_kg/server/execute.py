@@ -163,6 +163,13 @@ def _too_many(limit: int, what: str) -> Refusal:
     )
 
 
+def _tsv(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
+    """A term as a SPARQL 1.2 TSV cell: N-Triples syntax, a triple term as ``<<( s p o )>>``."""
+    if isinstance(term, ox.Triple):
+        return f"<<( {_tsv(term.subject)} {_tsv(term.predicate)} {_tsv(term.object)} )>>"
+    return str(term)
+
+
 def _serialise(
     result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples,
     fmt: negotiation.Format,
@@ -197,7 +204,7 @@ def _serialise(
     # The rows were counted on the way; Oxigraph's own serialisers write them, read back from TSV (whose
     # cells are the terms in N-Triples syntax, so nothing is lost).
     lines = ["\t".join(f"?{v.value}" for v in variables)]
-    lines += ["\t".join("" if t is None else str(t) for t in row) for row in rows]
+    lines += ["\t".join("" if t is None else _tsv(t) for t in row) for row in rows]
     solutions = ox.parse_query_results(
         ("\n".join(lines) + "\n").encode("utf-8"), format=ox.QueryResultsFormat.TSV
     )
