@@ -41,8 +41,8 @@ _TRAILER = re.compile(
     rb"# alliance-kg reasoning cache v1 key=([0-9a-f]{64}) triples=([0-9]+) sha256=([0-9a-f]{64})\n"
 )
 #: What else a closure depends on besides the versions and the inputs: its blank nodes carry the labels the
-#: reader (``alliance_kg.rdfinput``) gives them, which ``alliance_kg.layout`` relies on to tell inferred
-#: triples from asserted ones; a closure cached before that labelling would never match.
+#: reader (``alliance_kg.rdfinput``) gives them (after each file's resolved path, also in the key), which
+#: ``alliance_kg.layout`` relies on to tell inferred triples from asserted ones.
 _KEY_SCHEME = "blank nodes labelled by file (rdfinput)"
 #: Temporary files older than this in the cache folder were left by a writer that died mid-write.
 _STALE_SECONDS = 3600
@@ -80,6 +80,9 @@ def closure_key(extra: Sequence[Path | str] = ()) -> str:
         except OSError as exc:
             raise DataError(str(path), f"cannot read file: {exc.strerror or exc}") from None
         digest.update(hashlib.sha256(content).digest())
+        # the reader labels a file's blank nodes after its resolved path: the same content elsewhere (another
+        # checkout, a copied --data file) gets other labels, which a cached closure must match
+        digest.update(hashlib.sha256(str(path.resolve()).encode("utf-8", "surrogateescape")).digest())
     return digest.hexdigest()
 
 

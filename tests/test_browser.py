@@ -184,3 +184,24 @@ def test_the_query_page_links_only_http_iris(browser, server: Running) -> None:
     hrefs = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "#results-table a")]
     assert hrefs == [server.base + "id/plant/ampere-douai"], hrefs
     assert "javascript:alert(1)" in cells[0].text or "alert(1)" in cells[0].text
+
+
+def test_a_query_link_to_the_endpoint_opens_the_query_page_and_runs(browser, server: Running) -> None:
+    """Chromium opening /sparql?query=… (its Accept prefers HTML) lands on the query page, which runs it;
+    on /sparql/reasoned the closure answers (schema:Car has instances only there)."""
+    from urllib.parse import quote
+
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    query = "SELECT ?car WHERE { ?car a schema:Car } ORDER BY ?car"
+    for path, rows in (("sparql", 0), ("sparql/reasoned", 6)):
+        browser.get(f"{server.base}{path}?query={quote(query)}")
+        WebDriverWait(browser, 15).until(lambda d: "result" in d.find_element(By.ID, "status").text)
+        assert browser.current_url.startswith(server.base + "?query=")
+        assert browser.find_element(By.ID, "query").get_attribute("value") == query
+        assert browser.find_element(By.ID, "reasoned").is_selected() == (rows > 0)
+        found = browser.find_elements(By.CSS_SELECTOR, "#results-table tbody tr")
+        assert len(found) == rows, path
+        assert f"{rows} result" in browser.find_element(By.ID, "status").text
+    assert _problems(browser) == []

@@ -52,8 +52,11 @@ def client(server: Running) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture(scope="module")
-def laid_out() -> layout.Layout:
-    return layout.build(reasoned=True)
+def laid_out(tmp_path_factory: pytest.TempPathFactory) -> Iterator[layout.Layout]:
+    # module fixtures come before the function-scoped cache isolation of conftest: isolate this one too
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("ALLIANCE_KG_CACHE", str(tmp_path_factory.mktemp("layout-cache")))
+        yield layout.build(reasoned=True)
 
 
 def _select(client: httpx.Client, path: str, query: str, **params: str) -> list[dict]:
@@ -124,6 +127,29 @@ def test_a_blank_node_the_closure_copies_is_the_asserted_one(tmp_path: Path) -> 
     assert set(built.closure()) == {
         q.triple for q in ox.parse(reasoning.closure_bytes([extra]), format=ox.RdfFormat.N_TRIPLES)
     }
+
+
+def test_the_same_content_elsewhere_is_not_read_from_another_files_closure(tmp_path: Path) -> None:
+    """Blank nodes are labelled after their file's path, so a closure cached for a copy of the same content
+    (another checkout, a copied --data file) has other labels: it must not be reused (it was, and every
+    asserted blank-node triple of the copy then counted as inferred)."""
+    content = (
+        "@prefix akg: <https://w3id.org/alliance-kg/ontology#> .\n"
+        '[] a akg:VehicleModel ; akg:name "A car of my own" .\n'
+    )
+    first, second = tmp_path / "a" / "mine.ttl", tmp_path / "b" / "mine.ttl"
+    for path in (first, second):
+        path.parent.mkdir()
+        path.write_text(content, encoding="utf-8")
+    assert reasoning.closure_key([first]) != reasoning.closure_key([second])
+    for path in (first, second):
+        built = layout.build([path], reasoned=True)
+        assert not set(built.inferred) & set(built.graph(layout.USER))
+        user_blanks = {t.subject for t in built.graph(layout.USER)}
+        copies = [
+            t for t in built.inferred if isinstance(t.subject, ox.BlankNode) and t.subject not in user_blanks
+        ]
+        assert copies == [], f"{len(copies)} triples about blank nodes of another file"
 
 
 # ---------------------------------------------------------------------------------------------------
