@@ -903,3 +903,47 @@ def comunica_outcomes(batches: Batches) -> dict[str, Outcome]:
 @pytest.mark.parametrize("case", _params("comunica"))
 def test_comunica(case: Case, comunica_outcomes: dict[str, Outcome], expected: dict[str, Expected]) -> None:
     check(case, expected[case.query], comunica_outcomes[case.id])
+
+
+# ---------------------------------------------------------------------------------------------------
+# The `rsparql` command itself (the batch above runs what it runs, in one JVM): two calls
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "expected"),
+    [
+        pytest.param(
+            "sparql",
+            "CONSTRUCT { <s> <p> 1 } WHERE {}",  # rsparql sends relative IRIs as written
+            "",  # checked as a graph below
+            id="relative-iris",
+        ),
+        pytest.param(
+            "sparql/reasoned",
+            "SELECT ?name WHERE { <https://w3id.org/alliance-kg/id/vehicle/nissan-micra> "
+            "a <https://schema.org/Car> ; <https://schema.org/name> ?name }",
+            "Nissan Micra",
+            id="reasoned-schema-org",
+        ),
+    ],
+)
+def test_the_rsparql_command(server: Running, tmp_path: Path, path: str, query: str, expected: str) -> None:
+    java = _which("java", "Jena's rsparql runs on the JVM")
+    classpath = subprocess.run(
+        ["bash", str(ROOT / "scripts" / "jena-classpath")], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    (tmp_path / "q.rq").write_text(query + "\n", encoding="utf-8")
+    done = subprocess.run(
+        [java, "-cp", classpath, "arq.rsparql", "--service", server.base + path, "--query",
+         str(tmp_path / "q.rq"), "--results=csv" if query.startswith("SELECT") else "--results=nt"],
+        capture_output=True,
+        text=True,
+        timeout=BATCH_TIMEOUT,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    if query.startswith("SELECT"):
+        assert done.stdout.splitlines() == ["name", expected]
+    else:
+        graph = Graph().parse(data=done.stdout, format="nt")
+        base = server.base  # the endpoint is …/sparql: relative IRIs resolve against it, to the server's root
+        assert {(str(s), str(p), str(o)) for s, p, o in graph} == {(base + "s", base + "p", "1")}
