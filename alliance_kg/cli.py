@@ -51,7 +51,16 @@ EXAMPLES = {
   alliance-kg export --format ttl -o alliance-kg.ttl
   alliance-kg export --format nq -o alliance-kg.nq      # named graphs: ontology, data, sources, provenance…
   alliance-kg export --format jsonld --reasoned > closure.jsonld
-  alliance-kg export --void -o void.ttl                 # VoID + DCAT: counts, vocabularies, dumps""",
+  alliance-kg export --void -o void.ttl                 # VoID + DCAT: counts, vocabularies, dumps
+  alliance-kg export --release release-0.1/             # every format, gzipped too, SHA256SUMS, void.ttl
+
+--release DIR writes every format (nq, trig, ttl, nt, jsonld, rdf), each also gzipped, SHA256SUMS
+(check with: cd DIR && sha256sum -c SHA256SUMS) and void.ttl, a VoID/DCAT description with one
+dcat:Distribution per file (download URL, byte size, media type, licence, SHA-256 as an spdx:Checksum).
+Download URLs are --base-url followed by the file name (default
+https://w3id.org/alliance-kg/release/VERSION/). DIR is written atomically, through a temporary folder
+beside it; an existing non-empty DIR is refused (exit 2) unless --force, which replaces a previous
+release only, never a folder holding anything else.""",
     "load": """examples:
   alliance-kg load --endpoint http://localhost:7878/store                          # Oxigraph
   ALLIANCE_KG_STORE=dba:dba alliance-kg load --endpoint http://localhost:8890/sparql-graph-crud-auth \\
@@ -219,6 +228,15 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         help="write the dataset description instead (VoID + DCAT: counts, vocabularies, dumps; ttl, nt, "
         "jsonld or xml)",
     )
+    e.add_argument(
+        "--release",
+        type=Path,
+        metavar="DIR",
+        help="write a citable release into DIR instead: every format, each also gzipped, SHA256SUMS and "
+        "void.ttl (VoID/DCAT with a distribution, byte size and SHA-256 per file); see below",
+    )
+    e.add_argument("--base-url", metavar="URL", help="with --release: where DIR will be published")
+    e.add_argument("--force", action="store_true", help="with --release: replace a previous release in DIR")
     _data_option(e)
 
     ld = _subparser(
@@ -468,6 +486,10 @@ def _run_stats(args: argparse.Namespace) -> int:
 def _run_export(args: argparse.Namespace) -> int:
     from . import export
 
+    if args.release is not None:
+        return _run_release(args)
+    if args.base_url is not None or args.force:
+        raise UsageError("--base-url and --force go with --release DIR")
     if args.void:
         from . import void
 
@@ -491,6 +513,23 @@ def _run_export(args: argparse.Namespace) -> int:
             graph = load_graph(extra=args.data)
         data = export.serialize_graph(graph, args.format)
     _emit(data, args.output)
+    return 0
+
+
+def _run_release(args: argparse.Namespace) -> int:
+    from .release import write_release
+
+    clashing = [
+        o for o, given in (("-o", args.output), ("--void", args.void), ("--reasoned", args.reasoned)) if given
+    ]
+    if clashing:
+        raise UsageError(f"--release writes every format of the asserted dataset: drop {', '.join(clashing)}")
+    release = write_release(args.release, base_url=args.base_url, force=args.force, extra=args.data)
+    print(
+        f"wrote release {release.version} to {release.directory} ({len(release.files)} files, "
+        f"{release.total_bytes} bytes); downloads at {release.base_url}",
+        file=sys.stderr,
+    )
     return 0
 
 

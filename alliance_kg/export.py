@@ -141,9 +141,7 @@ def serialize_dataset(dataset, fmt: str) -> bytes:
 
     # rdflib lists a dataset's graphs in the order of a set (of hash-randomised IRIs): give it the sorted one
     serializer = TrigSerializer(ordered)
-    serializer.contexts = sorted(
-        (c for c in serializer.contexts if len(c)), key=lambda g: str(g.identifier)
-    )
+    serializer.contexts = sorted((c for c in serializer.contexts if len(c)), key=lambda g: str(g.identifier))
     out = io.BytesIO()
     serializer.serialize(out, encoding="utf-8")
     return out.getvalue()

@@ -68,6 +68,9 @@ KEYWORDS = (
 )
 LICENSE = "https://creativecommons.org/licenses/by/4.0/"
 PUBLISHER_NAME = "alliance-kg contributors"
+#: The publisher (and creator) of the dataset, the ontology and the shapes: the project's contributors as a
+#: group (the ontology's header describes it too: foaf:Agent, foaf:name).
+PUBLISHER = DATASET + "#publisher"
 PRESS_RELEASE = ID + "source/press-release-2025-09-16"
 #: Resources a newcomer may start from; only those present in the graph are listed.
 EXAMPLES = (
@@ -231,7 +234,7 @@ def describe(
     for key in ("created", "modified"):
         if DCTERMS + key in ontology:
             add(ds, DCTERMS + ("issued" if key == "created" else key), ontology[DCTERMS + key])
-    publisher = URIRef(DATASET + "#publisher")
+    publisher = URIRef(PUBLISHER)
     add(ds, DCTERMS + "publisher", publisher)
     add(ds, DCTERMS + "creator", publisher)
     add(publisher, RDF + "type", URIRef(FOAF + "Organization"))

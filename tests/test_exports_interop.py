@@ -23,7 +23,7 @@ from conftest import IN_CI, ROOT, require_program
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
-from alliance_kg import export, paths, void
+from alliance_kg import __version__, export, paths, void
 from alliance_kg.cli import main
 from alliance_kg.graph import load_dataset, load_graph
 from alliance_kg.namespaces import AKG, GRAPH, ID, PREFIXES, XSD
@@ -373,7 +373,7 @@ def test_void_says_what_the_dataset_is(description: Path) -> None:
         _value(described, ds, "http://purl.org/dc/terms/license")
         == "https://creativecommons.org/licenses/by/4.0/"
     )
-    assert _value(described, ds, DCAT + "version") == "0.1.0"
+    assert _value(described, ds, DCAT + "version") == __version__
     publisher = _value(described, ds, "http://purl.org/dc/terms/publisher")
     assert _value(described, publisher, "http://xmlns.com/foaf/0.1/name") == "alliance-kg contributors"
     vocabularies = {str(v) for v in described.objects(URIRef(ds), URIRef(VOID + "vocabulary"))}

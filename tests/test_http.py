@@ -23,7 +23,7 @@ from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 from test_server import Running, start_server
 
-from alliance_kg import paths
+from alliance_kg import __version__, paths
 from alliance_kg.namespaces import BASE, ID
 from alliance_kg.void import DATASET, LICENSE
 
@@ -356,7 +356,7 @@ def test_a_304_carries_the_headers_of_the_200(server: Running) -> None:
 def test_the_version_iri_redirects_to_the_ontology(server: Running) -> None:
     with httpx.Client(base_url=server.base, timeout=30) as client:
         for accept, ext in (("text/turtle", "ttl"), ("text/html", "html"), ("application/ld+json", "jsonld")):
-            response = client.get("ontology/0.1.0", headers={"Accept": accept})
+            response = client.get(f"ontology/{__version__}", headers={"Accept": accept})
             assert response.status_code == 303
             assert response.headers["location"] == server.base + f"ontology.{ext}"
 
@@ -366,7 +366,7 @@ def test_other_paths_under_the_ontology_are_not_found(server: Running, path: str
     with httpx.Client(base_url=server.base, timeout=30) as client:
         text = client.get(path, headers={"Accept": "text/turtle"})
         assert text.status_code == 404
-        assert "ontology/0.1.0" in text.text and "ontology#" in text.text  # what there is
+        assert f"ontology/{__version__}" in text.text and "ontology#" in text.text  # what there is
         assert "Traceback" not in text.text
         page = client.get(path, headers={"Accept": "text/html"})
         assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")

@@ -5,9 +5,16 @@
 * Ontology and instance data together are consistent (HermiT), and the data uses the ontology's terms
   the way the ontology declares them (no punning, no undeclared akg: term), so that HermiT's verdict
   covers every domain fact rather than silently skipping a misspelt or misused one.
+* The ontology stays in OWL 2 DL when merged with the standard vocabularies it reuses, PROV-O and SKOS
+  (their official files, vendored in tests/vocabularies/, see the README there): every external term is
+  declared with the kind its own vocabulary gives it (prov:wasDerivedFrom and skos:inScheme are object
+  properties, skos:notation a datatype property), so a consumer who imports PROV-O or SKOS beside it gets
+  no illegal punning. Violations that the vocabularies have on their own (SKOS uses rdf:List as a class)
+  are theirs, and are subtracted; the RDF reification of the statement nodes stays outside, as below.
 * The checks are not vacuous: contradictions added to the real data (disjoint classes, a functional
   property with two values, a range violation) make HermiT report the graph inconsistent, an
-  impossible class is reported unsatisfiable, and misused terms are reported by the profile check.
+  impossible class is reported unsatisfiable, misused terms are reported by the profile check, and so is
+  a standard property re-declared with another kind than its vocabulary's.
 
 owlready2 reads RDF/XML, N-Triples and OWL/XML but not Turtle, so each graph is written to a temporary
 N-Triples file. Literals typed xsd:date, xsd:gYear or xsd:gYearMonth are outside the OWL 2 datatype map
@@ -26,13 +33,17 @@ from pathlib import Path
 
 import owlready2
 import pytest
-from conftest import require_program
-from rdflib import Graph, Literal, URIRef
+from conftest import ROOT, require_program
+from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
 from alliance_kg.namespaces import AKG, BASE, ID
 
 pytestmark = pytest.mark.slow
+
+OWL_OBJECT_PROPERTY = URIRef("http://www.w3.org/2002/07/owl#ObjectProperty")
+OWL_DATATYPE_PROPERTY = URIRef("http://www.w3.org/2002/07/owl#DatatypeProperty")
+OWL_ANNOTATION_PROPERTY = URIRef("http://www.w3.org/2002/07/owl#AnnotationProperty")
 
 HERMIT_JAR = Path(owlready2.__file__).resolve().parent / "hermit" / "HermiT.jar"
 
@@ -368,3 +379,106 @@ MISUSES = {
 def test_profile_check_detects_a_misused_term(name: str, profile_check: ProfileCheck, graph: Graph) -> None:
     problems = data_problems(profile_check(_with(graph, MISUSES[name])))
     assert problems, f"the profile check misses {name!r}: {MISUSES[name].strip()}"
+
+
+# --- (4) Merged with PROV-O and SKOS ----------------------------------------------------------------
+
+VOCABULARIES = ROOT / "tests" / "vocabularies"
+#: The standard vocabularies whose terms the ontology declares, as their publishers' files (README there).
+STANDARD = {"PROV-O": VOCABULARIES / "prov-o.ttl", "SKOS": VOCABULARIES / "skos.nq"}
+MERGES = [("PROV-O",), ("SKOS",), ("PROV-O", "SKOS")]
+
+
+def standard_vocabulary(name: str) -> Graph:
+    path = STANDARD[name]
+    if path.suffix == ".nq":  # one named graph (the vocabulary's namespace): its triples
+        dataset = Dataset()
+        dataset.parse(path, format="nquads")
+        graph = Graph()
+        for s, p, o, _ in dataset.quads((None, None, None, None)):
+            graph.add((s, p, o))
+        return graph
+    return Graph().parse(path, format="turtle")
+
+
+def _merged(*graphs: Graph) -> Graph:
+    merged = Graph()
+    for g in graphs:
+        merged += g
+    return merged
+
+
+# The OWL API names the ontology a violation is in; a merged file has several owl:Ontology headers and it
+# picks one, so the vocabularies' own violations are compared without that part.
+_ONTOLOGY_ID = re.compile(r" in OntologyID\(.*\)\]$")
+
+
+def _key(violation: Violation) -> tuple[str, str]:
+    return violation.kind, _ONTOLOGY_ID.sub("]", violation.text)
+
+
+def _new_violations(profile_check: ProfileCheck, graph: Graph, names: tuple[str, ...]) -> list[Violation]:
+    """Violations of ``graph`` merged with the vocabularies ``names`` that the vocabularies do not have on
+    their own: what the merge, and so the ontology, is to blame for."""
+    vocabularies = _merged(*(standard_vocabulary(n) for n in names))
+    own = {_key(v) for v in profile_check(vocabularies).violations}
+    return [v for v in profile_check(_merged(graph, vocabularies)).violations if _key(v) not in own]
+
+
+def test_the_vocabularies_are_the_published_ones() -> None:
+    """The vendored files hold the terms as their specifications declare them (a stand-in file would make
+    the merge tests below vacuous)."""
+    prov, skos = standard_vocabulary("PROV-O"), standard_vocabulary("SKOS")
+    prov_ns, skos_ns = "http://www.w3.org/ns/prov#", "http://www.w3.org/2004/02/skos/core#"
+    assert len(prov) > 1000 and len(skos) > 200
+    assert (URIRef(prov_ns + "wasDerivedFrom"), RDF.type, OWL_OBJECT_PROPERTY) in prov
+    for term in ("inScheme", "hasTopConcept", "topConceptOf"):
+        assert (URIRef(skos_ns + term), RDF.type, OWL_OBJECT_PROPERTY) in skos, term
+    assert (URIRef(skos_ns + "notation"), RDF.type, OWL_DATATYPE_PROPERTY) in skos
+    assert (URIRef(skos_ns + "prefLabel"), RDF.type, OWL_ANNOTATION_PROPERTY) in skos
+
+
+@pytest.mark.parametrize("names", MERGES, ids=["+".join(m) for m in MERGES])
+def test_ontology_merged_with_standard_vocabularies_is_owl2_dl(
+    names: tuple[str, ...], profile_check: ProfileCheck, ontology: Graph
+) -> None:
+    new = _new_violations(profile_check, ontology, names)
+    assert not new, (
+        f"the ontology merged with {' and '.join(names)} is outside OWL 2 DL ({len(new)} violations "
+        "the vocabularies do not have alone):\n" + _summary(new)
+    )
+
+
+def test_ontology_and_data_merged_with_prov_and_skos(profile_check: ProfileCheck, graph: Graph) -> None:
+    names = ("PROV-O", "SKOS")
+    problems = [
+        f"{v.kind}: {v.text[:200]}"
+        for v in _new_violations(profile_check, graph, names)
+        if v.kind not in HARMLESS_IN_DATA or BASE in v.term or v.term not in REIFICATION
+    ]
+    assert not problems, "ontology + data merged with PROV-O and SKOS:\n" + "\n".join(problems[:20])
+
+
+#: How each of these standard properties was once declared in the ontology: as annotation properties.
+WRONG_KIND = {
+    "prov:wasDerivedFrom": ("http://www.w3.org/ns/prov#wasDerivedFrom", ("PROV-O",)),
+    "skos:inScheme": ("http://www.w3.org/2004/02/skos/core#inScheme", ("SKOS",)),
+    "skos:notation": ("http://www.w3.org/2004/02/skos/core#notation", ("SKOS",)),
+}
+
+
+@pytest.mark.parametrize("name", list(WRONG_KIND))
+def test_merge_check_detects_a_standard_property_of_the_wrong_kind(
+    name: str, profile_check: ProfileCheck, ontology: Graph
+) -> None:
+    iri, names = WRONG_KIND[name]
+    wrong = _merged(ontology)
+    for kind in (OWL_OBJECT_PROPERTY, OWL_DATATYPE_PROPERTY):
+        wrong.remove((URIRef(iri), RDF.type, kind))
+    wrong.add((URIRef(iri), RDF.type, OWL_ANNOTATION_PROPERTY))
+    assert not profile_check(wrong).violations, "alone, an annotation property is legal OWL 2 DL"
+    new = _new_violations(profile_check, wrong, names)
+    assert any(v.kind == "IllegalPunning" for v in new), (
+        f"{name} as an annotation property, merged with {names}, should be reported as punning:\n"
+        + _summary(new)
+    )

@@ -27,7 +27,7 @@ from conftest import IN_CI, ROOT, require_program
 from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 
-from alliance_kg import catalogue
+from alliance_kg import __version__, catalogue
 from alliance_kg.namespaces import BASE, GRAPH, ID
 from alliance_kg.server import queries as server_queries
 from alliance_kg.store import open_store
@@ -818,7 +818,7 @@ def test_the_ontology_iri_serves_the_ontology(client: httpx.Client, server: Runn
     for term in terms:
         assert f'id="{term[len(akg) :]}"' in html, term
     assert "built on platform" in html and "vehicle model" in html
-    assert client.get("ontology/0.1.0", headers={"Accept": "text/turtle"}).status_code == 303
+    assert client.get(f"ontology/{__version__}", headers={"Accept": "text/turtle"}).status_code == 303
     assert URIRef(akg + "VehicleModel") in set(ontology.subjects())
 
 

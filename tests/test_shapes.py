@@ -27,7 +27,7 @@ import pytest
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import OWL, RDF, RDFS, SH
 
-from alliance_kg import paths
+from alliance_kg import __version__, paths
 from alliance_kg.graph import parse_turtle
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "shapes"
@@ -320,5 +320,5 @@ def test_sparql_constraints_use_the_declared_prefixes(shapes: Graph) -> None:
 def test_the_shapes_graph_has_an_ontology_header(shapes: Graph) -> None:
     assert (SHAPES_IRI, RDF.type, OWL.Ontology) in shapes
     assert (SHAPES_IRI, OWL.imports, ONTOLOGY_IRI) in shapes
-    assert str(shapes.value(SHAPES_IRI, OWL.versionInfo)) == "0.1.0"
+    assert str(shapes.value(SHAPES_IRI, OWL.versionInfo)) == __version__  # tests/test_fair.py checks the rest
     assert shapes.value(SHAPES_IRI, URIRef("http://purl.org/dc/terms/title")) is not None

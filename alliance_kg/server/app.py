@@ -216,8 +216,10 @@ def create_app(config: ServerConfig | None = None, *, data: ServedData | None = 
         fmt = EXTENSIONS[fmt_key]
         if kind == "resource":
             iri = ID + key
-            if fmt_key == "html":
-                body = pages.resource_page(site, resources.view(served.pages, iri, lang), key, lang).encode()
+            if fmt_key == "html":  # with its description in schema.org terms, from the closure, as JSON-LD
+                jsonld = resources.schema_jsonld(resources.schema_triples(served.dataset, iri), iri)
+                view = resources.view(served.pages, iri, lang)
+                body = pages.resource_page(site, view, key, lang, jsonld=jsonld).encode()
             else:
                 body = _serialise(
                     resources.description(served.pages, iri, lang) + resources.document_triples(iri), fmt

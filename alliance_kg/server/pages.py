@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from ..formats import curie
 from ..namespaces import BASE, ONTOLOGY_IRI, PREFIXES
+from ..void import PUBLISHER_NAME
 from .resources import PropertyValues, ResourceView, Source, Value
 
 LANGUAGES = {"en": "English", "fr": "français", "ja": "日本語"}
@@ -168,7 +169,30 @@ def _property_rows(site: Site, properties: Sequence[PropertyValues], *, sources:
     return "\n".join(rows)
 
 
-def resource_page(site: Site, view: ResourceView, path: str, lang: str) -> str:
+def script_json(data: object) -> str:
+    """``data`` as JSON for the inside of a ``<script>`` element: every ``<`` is written ``\\u003c``, so that
+    nothing in it can end the element early (``</script>``) or open a comment (``<!--``); JSON reads it back
+    as the same text."""
+    return json.dumps(data, ensure_ascii=False, indent=1).replace("<", "\\u003c")
+
+
+def jsonld_head(iri: str, jsonld: dict[str, object] | None) -> str:
+    """The ``<head>`` lines that make a resource's page machine-readable: ``rel=canonical`` to the
+    resource's canonical IRI (the persistent ``https://w3id.org/…`` address, which redirects to this page)
+    and its description in schema.org terms as JSON-LD (``resources.schema_jsonld``), data that a browser
+    does not run (so the Content-Security-Policy does not concern it) and that search engines read."""
+    out = ""
+    canonical = _web_address(iri)
+    if canonical:
+        out += f'<link rel="canonical" href="{_e(canonical)}">\n'
+    if jsonld:
+        out += f'<script type="application/ld+json">\n{script_json(jsonld)}\n</script>\n'
+    return out
+
+
+def resource_page(
+    site: Site, view: ResourceView, path: str, lang: str, *, jsonld: dict[str, object] | None = None
+) -> str:
     here = site.doc(path, "html")
     kinds = ", ".join(_link(site, t) for t in view.types)
     parts = [
@@ -210,7 +234,7 @@ def resource_page(site: Site, view: ResourceView, path: str, lang: str) -> str:
             f"<tbody>\n{rows}\n</tbody></table>",
         ]
     parts.append("</article>")
-    head = alternate_links(site, path)
+    head = jsonld_head(view.iri, jsonld) + alternate_links(site, path)
     return layout(site, view.label, "\n".join(p for p in parts if p), lang=lang, head=head)
 
 
@@ -383,6 +407,8 @@ def void_page(site: Site, turtle: str, facts: Sequence[tuple[str, str]]) -> str:
 <h1>The dataset</h1>
 <nav class="formats"><span><span class="label">This description in RDF:</span> {formats}</span></nav>
 <table class="facts"><tbody>{rows}</tbody></table>
+<h2 id="publisher">Publisher</h2>
+<p>{_e(PUBLISHER_NAME)}: the publisher and creator of the dataset, the ontology and the shapes.</p>
 <h2>In Turtle</h2>
 <pre>{_e(turtle)}</pre>"""
     return layout(site, "Dataset", body)

@@ -342,3 +342,149 @@ def exists(store: ox.Store, iri: str) -> bool:
     return any(True for _ in store.quads_for_pattern(node, None, None, None)) or any(
         True for _ in store.quads_for_pattern(None, None, node, None)
     )
+
+
+# ---------------------------------------------------------------------------------------------------
+# The description in schema.org terms, embedded in the HTML page as JSON-LD (what search engines read)
+
+SCHEMA_ORG = "https://schema.org/"
+#: The inline JSON-LD context of the embedded description: schema.org's vocabulary, written out so that a
+#: JSON-LD processor expands it offline (a remote ``"@context": "https://schema.org/"`` would be fetched).
+#: The properties whose values schema.org's own context coerces to IRIs (``"@type": "@id"``) are given
+#: as plain strings there, as search engines expect them.
+SCHEMA_CONTEXT: dict[str, object] = {
+    "@vocab": SCHEMA_ORG,
+    **{name: {"@id": SCHEMA_ORG + name, "@type": "@id"} for name in ("sameAs", "url", "additionalType")},
+}
+_TYPE = ox.NamedNode(RDF + "type")
+_SCHEMA_NAME = ox.NamedNode(SCHEMA_ORG + "name")
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+
+
+def _schema(term: object) -> bool:
+    return isinstance(term, ox.NamedNode) and term.value.startswith(SCHEMA_ORG) and term.value != SCHEMA_ORG
+
+
+def schema_triples(store: ox.Store, iri: str) -> list[ox.Triple]:
+    """The description of ``iri`` in schema.org terms, from ``store`` (the served dataset: every graph, the
+    OWL 2 RL closure when reasoning is on), that the resource's HTML page embeds:
+
+    - every triple ``<iri> ?p ?o`` with ``?p`` in ``https://schema.org/`` (the closure's ``http://schema.org/``
+      triples are the same facts under the other spelling, and are left out);
+    - every ``<iri> rdf:type ?c`` with ``?c`` in ``https://schema.org/``;
+    - for each resource ``?o`` those triples link to: its ``schema:name`` and its schema.org types (what a
+      reader of the page needs to show the link), and, for a blank node, its whole description in these
+      terms, recursively.
+
+    In a stable order; duplicates (a triple that several graphs hold) once."""
+    out: list[ox.Triple] = []
+    seen: set[ox.Triple] = set()
+
+    def outgoing(node: ox.NamedNode | ox.BlankNode, *, full: bool) -> Iterable[ox.Triple]:
+        quads = store.quads_for_pattern(node, None, None, None)
+        for triple in sorted({q.triple for q in quads}, key=str):
+            if triple.predicate == _TYPE:
+                if _schema(triple.object):
+                    yield triple
+            elif (full and _schema(triple.predicate)) or triple.predicate == _SCHEMA_NAME:
+                yield triple
+
+    root = ox.NamedNode(iri)
+    todo: list[ox.NamedNode | ox.BlankNode] = [root]
+    visited: set[ox.NamedNode | ox.BlankNode] = set()
+    while todo:
+        node = todo.pop(0)
+        if node in visited:
+            continue
+        visited.add(node)
+        full = node == root or isinstance(node, ox.BlankNode)
+        for triple in outgoing(node, full=full):
+            _add(out, seen, triple)
+            linked = triple.object
+            if full and triple.predicate != _TYPE and isinstance(linked, (ox.NamedNode, ox.BlankNode)):
+                todo.append(linked)
+    return out
+
+
+def _jsonld_literal(literal: ox.Literal, coerced: bool) -> object:
+    datatype = literal.datatype.value if literal.datatype else _XSD + "string"
+    if literal.language:
+        return {"@value": literal.value, "@language": literal.language}
+    if datatype == _XSD + "string":
+        return {"@value": literal.value} if coerced else literal.value
+    if datatype == _XSD + "integer" and literal.value.lstrip("-").isdigit():
+        number = int(literal.value)
+        if str(number) == literal.value and abs(number) < 2**53:  # a JSON number gives back this literal
+            return number
+    if datatype == _XSD + "boolean" and literal.value in ("true", "false"):
+        return literal.value == "true"
+    return {"@value": literal.value, "@type": datatype}
+
+
+def schema_jsonld(triples: Iterable[ox.Triple], iri: str) -> dict[str, object] | None:
+    """``triples`` (:func:`schema_triples`) as one JSON-LD node object about ``iri``, with the resources
+    it links to nested in it, and the inline :data:`SCHEMA_CONTEXT`: it expands, offline, to exactly
+    these triples. None when there are none (a page with nothing to say in schema.org terms embeds no
+    JSON-LD)."""
+    by_subject: dict[ox.NamedNode | ox.BlankNode, list[ox.Triple]] = {}
+    for triple in triples:
+        by_subject.setdefault(triple.subject, []).append(triple)
+    root = ox.NamedNode(iri)
+    if not by_subject.get(root):
+        return None
+    blank_ids: dict[ox.BlankNode, str] = {}
+
+    def node_id(node: ox.NamedNode | ox.BlankNode) -> str:
+        if isinstance(node, ox.BlankNode):
+            return blank_ids.setdefault(node, f"_:b{len(blank_ids)}")
+        return node.value
+
+    def short(term: ox.NamedNode) -> str:
+        """A schema.org IRI as the name @vocab expands back to it; an odd local name (one that could read
+        as a compact IRI or a keyword) as the full IRI."""
+        local = term.value[len(SCHEMA_ORG) :]
+        plain = local.isascii() and local.replace("_", "").isalnum() and not local[0].isdigit()
+        return local if plain else term.value
+
+    def node(subject: ox.NamedNode | ox.BlankNode, path: frozenset[object]) -> dict[str, object]:
+        described: dict[str, object] = {"@id": node_id(subject)}
+        if subject in path:  # already being written further up: its @id is enough
+            return described
+        path = path | {subject}
+        types = sorted(short(t.object) for t in by_subject.get(subject, []) if t.predicate == _TYPE)
+        if types:
+            described["@type"] = types[0] if len(types) == 1 else types
+        values: dict[str, list[object]] = {}
+        for triple in by_subject.get(subject, []):
+            if triple.predicate == _TYPE:
+                continue
+            name = short(triple.predicate)
+            coerced = isinstance(SCHEMA_CONTEXT.get(name), dict)
+            value = triple.object
+            if isinstance(value, ox.Literal):
+                values.setdefault(name, []).append(_jsonld_literal(value, coerced))
+            elif coerced and isinstance(value, ox.NamedNode) and value not in by_subject:
+                values.setdefault(name, []).append(value.value)
+            elif value in by_subject:
+                values.setdefault(name, []).append(node(value, path))
+            else:
+                values.setdefault(name, []).append({"@id": node_id(value)})
+        for name in sorted(values):
+            found = values[name]
+            described[name] = found[0] if len(found) == 1 else found
+        return described
+
+    described = node(root, frozenset())
+    used = set(_keys(described))
+    context = {name: value for name, value in SCHEMA_CONTEXT.items() if name == "@vocab" or name in used}
+    return {"@context": context, **described}
+
+
+def _keys(data: object) -> Iterable[str]:
+    if isinstance(data, dict):
+        for name, value in data.items():
+            yield name
+            yield from _keys(value)
+    elif isinstance(data, list):
+        for value in data:
+            yield from _keys(value)
