@@ -25,14 +25,12 @@ _PARAM = re.compile(
     r"^\s*(?P<name>[A-Za-z_][A-Za-z0-9_]*)\s*:\s*(?P<type>[A-Za-z][\w-]*:[\w-]*)"
     r"\s*(?:=\s*(?P<default>.+?))?\s*$"
 )
-_FORM = re.compile(r"^\s*(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.I | re.M)
 
 
 def expand_curie(curie: str) -> str:
-    prefix, _, local = curie.partition(":")
-    if prefix not in PREFIXES:
-        raise KeyError(prefix)
-    return PREFIXES[prefix] + local
+    from .namespaces import expand
+
+    return expand(curie)
 
 
 class Param:
@@ -96,10 +94,14 @@ class NamedQuery:
 
     @property
     def form(self) -> str:
-        """SELECT, ASK, CONSTRUCT or DESCRIBE (the first such keyword outside comments)."""
-        body = "\n".join(line for line in self.text.splitlines() if not line.lstrip().startswith("#"))
-        match = _FORM.search(body)
-        return match[1].upper() if match else "SELECT"
+        """SELECT, ASK, CONSTRUCT or DESCRIBE, as the query gate reads it (its first keyword after the
+        prologue, on real SPARQL tokens); SELECT for a text the gate refuses (the engine then says why)."""
+        from .gate import check
+
+        try:
+            return check(self.text, allow_service=True, prefixes=PREFIXES).form
+        except QueryError:
+            return "SELECT"
 
 
 def parse_query_file(path: Path) -> NamedQuery:

@@ -19,26 +19,44 @@ from pathlib import Path
 
 from . import __version__
 from .errors import AllianceKGError, QueryError, UsageError
+from .formatnames import converter as _format_type
+from .formatnames import describe as _format_names
 
 EXAMPLES = {
     "query": """examples:
   alliance-kg query list-models
   alliance-kg query find-model-platform --param model="Nissan Micra"
   alliance-kg query list-models --format csv > models.csv
-  alliance-kg query my-question.rq --data my-additions.ttl
+  alliance-kg query my-question.sparql --data my-additions.ttl
+  echo 'SELECT * WHERE { ?m a akg:VehicleModel }' | alliance-kg query -
+  alliance-kg query list-models --help            # the query: title, question, parameters, SPARQL
   alliance-kg query -e 'SELECT ?m WHERE { ?m a akg:VehicleModel }' --iris
   alliance-kg query profile-model --param model=vehicle:alpine-a290 --format turtle
   alliance-kg query -e 'SELECT ?c WHERE { ?c a schema:Car }' --reasoned""",
     "queries": """examples:
   alliance-kg queries
+  alliance-kg queries find-model-platform         # its title, question, parameters, SPARQL
+  alliance-kg queries --long                      # every query with its question and parameters
   alliance-kg queries --checks""",
+    "completion": """examples:
+  alliance-kg completion bash > ~/.local/share/bash-completion/completions/alliance-kg
+  alliance-kg completion zsh > ~/.zfunc/_alliance-kg        # with fpath+=(~/.zfunc) before compinit
+  alliance-kg completion fish > ~/.config/fish/completions/alliance-kg.fish""",
+    "template": """examples:
+  alliance-kg template vehicle > my-additions.ttl     # a fictional vehicle model: edit, then
+  alliance-kg validate --data my-additions.ttl
+  alliance-kg template figure > my-2025-figure.ttl    # a production figure
+  alliance-kg template person > my-new-person.ttl     # a person and a post they hold
+
+Each template is a complete, valid example about an obviously fictional resource (\"Example Car\"), with
+the project's prefixes: replace every value marked EDIT, keep the rest.""",
     "describe": """examples:
   alliance-kg describe "Nissan Micra"
   alliance-kg describe vehicle:mitsubishi-eclipse-cross
   alliance-kg describe https://w3id.org/alliance-kg/id/plant/ampere-douai --lang fr""",
     "stats": """examples:
   alliance-kg stats
-  alliance-kg stats --data my-additions.ttl""",
+  alliance-kg template vehicle > my-additions.ttl && alliance-kg stats --data my-additions.ttl""",
     "validate": """examples:
   alliance-kg validate
   alliance-kg validate --data my-new-model.ttl
@@ -100,7 +118,9 @@ class _Unused:
         return lambda *args, **kwargs: self
 
 
-def _subparser(sub, name: str, help_text: str, only: str | None = None) -> argparse.ArgumentParser:
+def _subparser(
+    sub, name: str, help_text: str, only: str | None = None, *, add_help: bool = True
+) -> argparse.ArgumentParser:
     if only is not None and name != only:
         return _Unused()  # type: ignore[return-value]
     return sub.add_parser(
@@ -109,7 +129,33 @@ def _subparser(sub, name: str, help_text: str, only: str | None = None) -> argpa
         description=help_text,
         epilog=EXAMPLES.get(name),
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        add_help=add_help,
     )
+
+
+class _QueryHelp(argparse.Action):
+    """``query NAME --help``: that query's help (title, question, parameters, SPARQL); without a name (or
+    with a file or ``-e``), the options of ``query``."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: object) -> None:
+        super().__init__(
+            option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, help=kwargs.get("help")
+        )
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:  # type: ignore[override]
+        target = getattr(namespace, "target", None)
+        if target and target != "-" and not Path(target).is_file():
+            from . import catalogue
+
+            try:
+                named = catalogue.find(target)
+            except AllianceKGError as exc:
+                parser.exit(exc.exit_code, f"error: {exc}\n")
+            text = query_help(named) + "\nOptions: alliance-kg query --help\n"
+            _out().write(text.encode("utf-8"))
+            parser.exit(0)
+        parser.print_help()
+        parser.exit(0)
 
 
 def _output_option(parser: argparse.ArgumentParser) -> None:
@@ -151,8 +197,16 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"alliance-kg {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    q = _subparser(sub, "query", "run a named query, a .rq file or inline SPARQL", only)
-    q.add_argument("target", nargs="?", help="a query name (see `alliance-kg queries`) or a .rq file")
+    q = _subparser(sub, "query", "run a named query, a SPARQL file or inline SPARQL", only, add_help=False)
+    q.add_argument(
+        "-h", "--help", action=_QueryHelp, help="show this help; after a query name, that query's help"
+    )
+    q.add_argument(
+        "target",
+        nargs="?",
+        help="a query name (see `alliance-kg queries`), a SPARQL file (any name: a path that exists is "
+        "read as a file), or - to read the query from stdin",
+    )
     q.add_argument("-e", "--expression", metavar="SPARQL", help="inline SPARQL text")
     q.add_argument(
         "--param",
@@ -164,8 +218,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     q.add_argument(
         "--format",
         "-f",
-        help="table (default on a terminal), csv (default otherwise), tsv, json, "
-        "xml, md; for CONSTRUCT: turtle (default), nt, jsonld",
+        type=_format_type("query"),
+        help="SELECT and ASK: table (default on a terminal), csv (default otherwise), tsv, json, xml, md; "
+        "CONSTRUCT and DESCRIBE: turtle (default, on a terminal and in a pipe), nt, jsonld, xml (RDF/XML). "
+        "Any case; aliases: ttl, ntriples, n-triples, json-ld, rdfxml, markdown",
     )
     q.add_argument("--reasoned", action="store_true", help="query the OWL 2 RL closure (cached)")
     q.add_argument("--lang", default="en", help="label language for tables (default: en)")
@@ -184,8 +240,14 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     )
     _data_option(q)
 
-    c = _subparser(sub, "queries", "list the named queries: names, titles, questions, parameters", only)
+    c = _subparser(sub, "queries", "list the named queries, or show one: title, question, parameters", only)
+    c.add_argument("name", nargs="?", help="a query's name: show its help (parameters, SPARQL)")
     c.add_argument("--checks", action="store_true", help="list the consistency checks instead")
+    c.add_argument("--long", action="store_true", help="every query with its question and parameters")
+    c.add_argument("--names", action="store_true", help="only the names, one a line (for scripts)")
+    c.add_argument(
+        "--param-names", action="store_true", help="every parameter as NAME=, one a line (for completion)"
+    )
 
     d = _subparser(sub, "describe", "everything about one resource, with the source of each fact", only)
     d.add_argument("thing", help='an IRI, a CURIE (vehicle:nissan-micra) or a label ("Nissan Micra")')
@@ -198,7 +260,13 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     _data_option(s)
 
     v = _subparser(sub, "validate", "check the graph (and your additions) against the SHACL shapes", only)
-    v.add_argument("--format", "-f", default="text", choices=["text", "turtle", "json"])
+    v.add_argument(
+        "--format",
+        "-f",
+        default="text",
+        type=_format_type("validate"),
+        help=f"{_format_names('validate')}; any case (default: text)",
+    )
     v.add_argument(
         "--severity",
         default="violation",
@@ -213,13 +281,25 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     _data_option(v)
 
     r = _subparser(sub, "reason", "the OWL 2 RL closure of the ontology and the data", only)
-    r.add_argument("--format", "-f", default="ttl", choices=["ttl", "nt", "jsonld", "xml"])
+    r.add_argument(
+        "--format",
+        "-f",
+        default="ttl",
+        type=_format_type("reason"),
+        help=f"{_format_names('reason')}; any case (default: turtle)",
+    )
     _output_option(r)
     r.add_argument("--new-only", action="store_true", help="only the inferred triples, not the asserted ones")
     _data_option(r)
 
     e = _subparser(sub, "export", "write the graph in an RDF format, deterministically", only)
-    e.add_argument("--format", "-f", default="ttl", choices=["ttl", "nt", "nq", "trig", "jsonld", "xml"])
+    e.add_argument(
+        "--format",
+        "-f",
+        default="ttl",
+        type=_format_type("export"),
+        help=f"{_format_names('export')}; any case (default: turtle)",
+    )
     _output_option(e)
     e.add_argument("--reasoned", action="store_true", help="export the OWL 2 RL closure")
     e.add_argument(
@@ -337,7 +417,21 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         help="proxies whose X-Forwarded-* headers are trusted (default: 127.0.0.1)",
     )
     _data_option(sv)
+
+    co = _subparser(sub, "completion", "print a shell completion script (bash, zsh or fish)", only)
+    co.add_argument("shell", choices=["bash", "zsh", "fish"], help="the shell to complete in")
+
+    t = _subparser(sub, "template", "print a starting point for your own data (Turtle, our prefixes)", only)
+    t.add_argument("kind", choices=list(TEMPLATES), help="what to describe: " + ", ".join(TEMPLATES))
     return parser
+
+
+#: ``alliance-kg template KIND``: the files under alliance_kg/templates/.
+TEMPLATES = {
+    "vehicle": "a vehicle model built at Ampere Douai",
+    "figure": "a yearly production figure of a plant",
+    "person": "a person (name, given and family name)",
+}
 
 
 class _Stdout:
@@ -415,31 +509,153 @@ def _emit(data: bytes, output: Path | None) -> None:
         _out().write(data)
 
 
-def _run_query(args: argparse.Namespace) -> int:
-    from . import catalogue, formats, params, store
+def _read_query(args: argparse.Namespace):  # -> catalogue.NamedQuery
+    """The query to run: ``-e TEXT``, ``-`` (stdin), a file that exists (any name), or a query's name."""
+    from . import catalogue
 
     if bool(args.target) == bool(args.expression):
-        raise UsageError("give a query name or a .rq file, or -e 'SPARQL' (one of them)")
+        raise UsageError("give a query name, a SPARQL file or - (stdin), or -e 'SPARQL' (one of them)")
     if args.expression is not None:
-        named = catalogue.parse_query_text(args.expression)
-    elif args.target.endswith(".rq") or os.sep in args.target:
-        path = Path(args.target)
-        if not path.is_file():
-            raise UsageError(f"query file {path} does not exist")
+        return catalogue.parse_query_text(args.expression)
+    if args.target == "-":
+        if sys.stdin is None:
+            raise UsageError("query -: there is no stdin to read the query from")
+        if sys.stdin.isatty():
+            print("reading the query from stdin (end it with Ctrl-D)…", file=sys.stderr)
+        return catalogue.parse_query_text(sys.stdin.read(), Path("<stdin>"))
+    path = Path(args.target)
+    if path.is_file():
         named = catalogue.parse_query_file(path)
-    else:
-        named = catalogue.find(args.target)
-    kg = store.open_store(extra=args.data, reasoned=args.reasoned or named.reasoned)
+        if named.name == "inline":  # a file not named *.rq (my.sparql): named after its stem
+            named.name = path.stem
+        return named
+    if args.target.endswith((".rq", ".sparql")) or os.sep in args.target:
+        raise UsageError(f"query file {path} does not exist")
+    return catalogue.find(args.target)
+
+
+_TOKENS = None  # compiled on first use: IRIs, strings and comments are skipped when looking for ?variables
+
+
+def _star_projection(text: str, variables: list[str]) -> str | None:
+    """For ``SELECT *``, the query with ``*`` written as its variables in the order they first appear in
+    the query (Oxigraph orders them alphabetically); None for any other query, or when the order holds."""
+    import re
+
+    global _TOKENS
+    if _TOKENS is None:
+        _TOKENS = (
+            re.compile(
+                r"\A((?:\s+|#[^\n]*(?:\n|\Z)|PREFIX\s+[^\s:]*:\s*<[^<>]*>|BASE\s*<[^<>]*>)*"
+                r"SELECT\s+(?:(?:DISTINCT|REDUCED)\s+)?)\*",
+                re.I,
+            ),
+            re.compile(r"<[^<>\"{}|^`\\\s]*>|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|#[^\n]*|[?$](\w+)"),
+        )
+    star, token = _TOKENS
+    match = star.match(text)
+    if match is None or not variables:
+        return None
+    seen: dict[str, int] = {}
+    for found in token.finditer(text, match.end()):
+        if found[1] and found[1] not in seen:
+            seen[found[1]] = len(seen)
+    ordered = sorted(variables, key=lambda v: seen.get(v, len(seen)))
+    if ordered == variables:
+        return None
+    return text[: match.end() - 1] + " ".join(f"?{v}" for v in ordered) + text[match.end() :]
+
+
+#: The terms that only OWL 2 RL reasoning gives instances or uses: what the ontology aligns its own
+#: classes and properties with (schema.org, ORG, PROV…), absent from the asserted graph.
+_CLOSURE_ONLY = """
+SELECT DISTINCT ?t WHERE {
+  VALUES ?t { %s }
+  ?x rdfs:subClassOf|rdfs:subPropertyOf|owl:equivalentClass|owl:equivalentProperty|owl:inverseOf
+     |rdfs:domain|rdfs:range ?t .
+  FILTER NOT EXISTS { ?s ?t ?o }
+  FILTER NOT EXISTS { ?s a ?t }
+} ORDER BY ?t"""
+
+
+def closure_only_terms(kg, text: str) -> list[str]:
+    """The IRIs in the query ``text`` that the asserted graph in ``kg`` never uses as a class or a property,
+    while the ontology makes OWL 2 RL infer them (superclasses, super-properties, equivalents, inverses)."""
+    import re
+
+    from .gate import check
+    from .namespaces import PREFIXES
+
+    iris = sorted(set(re.findall(r"<([^<>\s]*)>", check(text, allow_service=True, prefixes=PREFIXES).text)))
+    if not iris:
+        return []
+    rows = kg.query(_CLOSURE_ONLY % " ".join(f"<{i}>" for i in iris), prefixes=dict(PREFIXES))
+    return [row["t"].value for row in rows]
+
+
+def _open_store(extra: Sequence[Path], reasoned: bool):  # -> pyoxigraph.Store
+    """store.open_store, saying on stderr when the OWL 2 RL closure is computed for more than a second."""
+    from . import store
+
+    if not reasoned:
+        return store.open_store(extra=extra)
+    import threading
+
+    import pyoxigraph as ox
+
+    from .reasoning import closure_bytes
+
+    timers: list[threading.Timer] = []
+
+    def computing() -> None:
+        timer = threading.Timer(
+            1.0,
+            lambda: print(
+                "computing the OWL 2 RL closure (cached for next time)…", file=sys.stderr, flush=True
+            ),
+        )
+        timer.daemon = True
+        timer.start()
+        timers.append(timer)
+
+    try:
+        data = closure_bytes(extra, on_compute=computing)
+    finally:
+        for timer in timers:
+            timer.cancel()
+    kg = ox.Store()
+    kg.load(data, format=ox.RdfFormat.N_TRIPLES)
+    return kg
+
+
+def _run_query(args: argparse.Namespace) -> int:
+    from . import formats, params, store
+
+    named = _read_query(args)
+    reasoned = args.reasoned or named.reasoned
+    kg = _open_store(args.data, reasoned)
     bindings = params.bind(named, params.parse_assignments(args.param), kg)
-    fmt = args.format or ("table" if sys.stdout.isatty() else "csv")
     if args.timeout < 0:
         raise UsageError("--timeout must be 0 (no limit) or a number of seconds")
+    counted: list[int] = []
 
     def work() -> bytes:  # the engine evaluates lazily: run, iterate and serialise on its thread
+        import pyoxigraph as ox
+
         buffer = io.BytesIO()  # nothing reaches stdout unless the query finished
         result = store.run_query(kg, named.text, bindings, allow_service=args.allow_service)
+        if isinstance(result, ox.QuerySolutions):
+            projected = _star_projection(named.text, [v.value for v in result.variables])
+            if projected is not None:
+                result = store.run_query(kg, projected, bindings, allow_service=args.allow_service)
+        if args.format:
+            fmt = args.format
+        elif isinstance(result, ox.QueryTriples):
+            fmt = "turtle"  # a graph: Turtle on a terminal and in a pipe alike
+        else:
+            fmt = "table" if sys.stdout.isatty() else "csv"
         try:
-            formats.write_result(result, buffer, fmt, kg, lang=args.lang, iris=args.iris)
+            counted.append(formats.write_result(result, buffer, fmt, kg, lang=args.lang, iris=args.iris))
         except (OSError, RuntimeError) as exc:  # raised by the engine while it evaluates (a SERVICE call…)
             raise QueryError(f"the query failed: {exc}") from None
         return buffer.getvalue()
@@ -447,30 +663,90 @@ def _run_query(args: argparse.Namespace) -> int:
     from .engine import run_bounded
 
     _out().write(run_bounded(work, timeout=args.timeout or None))
+    if counted == [0] and not reasoned:
+        only = closure_only_terms(kg, named.text)
+        if only:
+            terms = ", ".join(formats.curie(t) for t in only)
+            verb = "appears" if len(only) == 1 else "appear"
+            print(
+                f"note: no results; {terms} {verb} only in the OWL 2 RL closure: add --reasoned",
+                file=sys.stderr,
+            )
     return 0
+
+
+def _header_free(text: str) -> str:
+    """A query's text without its leading ``# title:``/``# question:``/``# params:``/``# reasoned:`` lines."""
+    import re
+
+    lines = text.splitlines()
+    while lines and (not lines[0].strip() or re.match(r"#\s*(title|question|params|reasoned)\s*:", lines[0])):
+        lines.pop(0)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def query_help(q) -> str:  # q: catalogue.NamedQuery
+    """One query's help: its name and form, title, question, parameters (type, default), whether it runs
+    on the OWL 2 RL closure, and its SPARQL."""
+    lines = [f"{q.name}  [{q.form}]", f"  {q.title}"]
+    if q.question:
+        lines.append(f"  {q.question}")
+    lines.append("")
+    if q.params:
+        lines.append("parameters:")
+        width = max(len(p.name) for p in q.params)
+        for p in q.params:
+            default = f"default {p.default}" if p.default else "required"
+            kind = "a literal" if p.is_literal else "a resource: IRI, CURIE or label"
+            lines.append(f"  --param {p.name.ljust(width)}=…  {p.type} ({kind}); {default}")
+    else:
+        lines.append("parameters: none")
+    lines.append(
+        "reasoned: yes, it runs on the OWL 2 RL closure"
+        if q.reasoned
+        else "reasoned: no (add --reasoned to run it on the OWL 2 RL closure)"
+    )
+    lines += ["", "SPARQL:", _header_free(q.text)]
+    return "\n".join(lines)
 
 
 def _run_queries(args: argparse.Namespace) -> int:
     from . import catalogue
 
+    if args.name:
+        named = catalogue.find(("checks/" if args.checks and "/" not in args.name else "") + args.name)
+        _out().write(query_help(named).encode("utf-8"))
+        return 0
+    if args.param_names:
+        names = sorted({f"{p.name}=" for q in catalogue.catalogue() for p in q.params})
+        _out().write("".join(f"{n}\n" for n in names).encode("utf-8"))
+        return 0
+    queries = [
+        (("checks/" if args.checks else "") + q.name, q) for q in catalogue.catalogue(checks=args.checks)
+    ]
     lines = []
-    for q in catalogue.catalogue(checks=args.checks):
-        name = ("checks/" if args.checks else "") + q.name
-        lines.append(f"{name}  [{q.form}{', reasoned' if q.reasoned else ''}]")
-        lines.append(f"    {q.title}")
-        if q.question:
-            lines.append(f"    {q.question}")
-        for p in q.params:
-            default = f" (default {p.default})" if p.default else " (required)"
-            lines.append(f"    --param {p.name}=…  {p.type}{default}")
+    if args.names:
+        lines = [name for name, _ in queries]
+    elif args.long:
+        for name, q in queries:
+            lines.append(f"{name}  [{q.form}{', reasoned' if q.reasoned else ''}]")
+            lines.append(f"    {q.title}")
+            if q.question:
+                lines.append(f"    {q.question}")
+            for p in q.params:
+                default = f" (default {p.default})" if p.default else " (required)"
+                lines.append(f"    --param {p.name}=…  {p.type}{default}")
+    else:
+        width = max((len(name) for name, _ in queries), default=0)
+        lines = [f"{name.ljust(width)}  {q.title}" for name, q in queries]
     _out().write(("\n".join(lines) + "\n").encode("utf-8"))
     return 0
 
 
 def _run_describe(args: argparse.Namespace) -> int:
-    from . import describe, store
+    from . import describe
 
-    kg = store.open_store(extra=args.data, reasoned=args.reasoned)
+    kg = _open_store(args.data, args.reasoned)
     _out().write(describe.render(describe.describe(kg, args.thing, args.lang)).encode("utf-8"))
     return 0
 
@@ -566,6 +842,40 @@ def _run_reason(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_completion(args: argparse.Namespace) -> int:
+    """A static completion script made by shtab from the parser: subcommands, options, their choices; query
+    names and parameter names come from ``alliance-kg queries --names`` and ``--param-names``."""
+    import shtab
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for command in sub.choices.values():
+        for action in command._actions:
+            if action.dest == "data" or (action.dest == "output" and action.option_strings):
+                action.complete = shtab.FILE  # type: ignore[attr-defined]
+    query = sub.choices["query"]
+    for action in query._actions:
+        if action.dest == "target":
+            action.complete = shtab.cmd("alliance-kg queries --names 2>/dev/null")  # type: ignore[attr-defined]
+        elif action.dest == "param":
+            action.complete = shtab.cmd("alliance-kg queries --param-names 2>/dev/null")  # type: ignore[attr-defined]
+    for action in sub.choices["queries"]._actions:
+        if action.dest == "name":
+            action.complete = shtab.cmd("alliance-kg queries --names 2>/dev/null")  # type: ignore[attr-defined]
+    script = shtab.complete(parser, shell=args.shell)
+    _out().write((script if script.endswith("\n") else script + "\n").encode("utf-8"))
+    return 0
+
+
+def _run_template(args: argparse.Namespace) -> int:
+    """A Turtle starting point for the user's own data: a valid example about a fictional resource."""
+    from importlib import resources
+
+    text = resources.files("alliance_kg").joinpath("templates", f"{args.kind}.ttl").read_bytes()
+    _out().write(text)
+    return 0
+
+
 def _run_load(args: argparse.Namespace) -> int:
     from . import load
 
@@ -633,6 +943,8 @@ COMMANDS = {
     "export": _run_export,
     "load": _run_load,
     "serve": _run_serve,
+    "completion": _run_completion,
+    "template": _run_template,
 }
 
 
@@ -663,7 +975,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 #: Read-only commands whose process may end without the interpreter's teardown (pyoxigraph's store,
 #: module finalisers): about 8 ms of every query.
-_FAST_EXIT = frozenset({"query", "queries", "describe", "stats", "export"})
+_FAST_EXIT = frozenset({"query", "queries", "describe", "stats", "export", "completion", "template"})
 
 
 def run() -> None:

@@ -11,6 +11,7 @@ import pyoxigraph as ox
 
 from .errors import UsageError
 from .namespaces import PREFIXES
+from .namespaces import curie as curie  # re-exported: the one set of CURIE rules
 
 TYPE_CHECKING = False  # typing itself costs a command-line query milliseconds to import
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ _GRAPHS = {
     "ttl": ox.RdfFormat.TURTLE,
     "nt": ox.RdfFormat.N_TRIPLES,
     "jsonld": ox.RdfFormat.JSON_LD,
+    "xml": ox.RdfFormat.RDF_XML,
 }
 
 _LABELS = """
@@ -54,17 +56,6 @@ def labels_for(store: ox.Store, iris: Iterable[str], lang: str = "en") -> dict[s
         if key not in ranked or (rank, label.value) < ranked[key]:
             ranked[key] = (rank, label.value)
     return {iri: label for iri, (_, label) in ranked.items()}
-
-
-def curie(iri: str) -> str:
-    best = None
-    for prefix, namespace in PREFIXES.items():
-        if iri.startswith(namespace) and (best is None or len(namespace) > len(PREFIXES[best])):
-            best = prefix
-    if best is None:
-        return f"<{iri}>"
-    local = iri[len(PREFIXES[best]) :]
-    return f"{best}:{local}" if local and all(c.isalnum() or c in "-_." for c in local) else f"<{iri}>"
 
 
 def _cell(term: object, labels: dict[str, str], iris: bool) -> str:
@@ -119,12 +110,11 @@ def write_result(
         if fmt in ("table", "md"):
             fmt = "turtle"
         if fmt not in _GRAPHS:
-            raise UsageError(
-                f"a CONSTRUCT or DESCRIBE result is a graph: use --format {', '.join(GRAPH_FORMATS)}"
-            )
+            names = ", ".join([*GRAPH_FORMATS, "xml"])
+            raise UsageError(f"a CONSTRUCT or DESCRIBE result is a graph: use --format {names}")
         triples = list(result)
         prefixes = dict(PREFIXES) if fmt in ("turtle", "ttl") else None
-        out.write(ox.serialize(triples, format=_GRAPHS[fmt], prefixes=prefixes) or b"")
+        out.write(_newline(ox.serialize(triples, format=_GRAPHS[fmt], prefixes=prefixes) or b""))
         return len(triples)
     if fmt in GRAPH_FORMATS:
         raise UsageError(
@@ -134,14 +124,14 @@ def write_result(
         raise UsageError(f"unknown --format {fmt!r}")
     if isinstance(result, ox.QueryBoolean):
         if fmt in RESULT_FORMATS:
-            out.write(result.serialize(format=RESULT_FORMATS[fmt]))
-        else:
-            out.write(b"yes\n" if bool(result) else b"no\n")
+            out.write(_newline(result.serialize(format=RESULT_FORMATS[fmt])))
+        else:  # the same words as in every other format, on a terminal and in a pipe
+            out.write(b"true\n" if bool(result) else b"false\n")
         return int(bool(result))
     if fmt in RESULT_FORMATS:
-        data = result.serialize(format=RESULT_FORMATS[fmt])
+        data = _newline(result.serialize(format=RESULT_FORMATS[fmt]))
         out.write(data)
-        return -1
+        return 0 if _no_solutions(data, fmt) else -1
     variables = [v.value for v in result.variables]
     solutions = [[row[v] for v in variables] for row in result]
     labels = (
@@ -150,5 +140,34 @@ def write_result(
         else labels_for(store, (t.value for r in solutions for t in r if isinstance(t, ox.NamedNode)), lang)
     )
     rows = [[_cell(t, labels, iris) for t in r] for r in solutions]
+    variables, rows = _without_repeated_columns(variables, rows)
     out.write(render_table(variables, rows, markdown=(fmt == "md")).encode("utf-8"))
     return len(rows)
+
+
+def _newline(data: bytes) -> bytes:
+    """Serialisations end with a newline, so that a shell prompt does not follow them on their last line."""
+    return data if not data or data.endswith(b"\n") else data + b"\n"
+
+
+def _no_solutions(data: bytes, fmt: str) -> bool:
+    """Whether a serialised SELECT result holds no solution (read from the bytes the engine wrote)."""
+    if fmt in ("csv", "tsv"):
+        return data.count(b"\n") <= 1  # the header only
+    if fmt == "json":
+        return b'"bindings":[]' in data.replace(b" ", b"")
+    return b"<result>" not in data and b"<result " not in data
+
+
+def _without_repeated_columns(header: list[str], rows: list[list[str]]) -> tuple[list[str], list[list[str]]]:
+    """Leave out a column whose every cell reads as in an earlier column: ``?model`` shown by its label and
+    ``?modelLabel`` (or ``?clientName``) holding that same label. An empty result keeps every column."""
+    if not rows:
+        return header, rows
+    keep: list[int] = []
+    for i in range(len(header)):
+        if not any(all(r[i] == r[j] for r in rows) for j in keep):
+            keep.append(i)
+    if len(keep) == len(header):
+        return header, rows
+    return [header[i] for i in keep], [[r[i] for i in keep] for r in rows]

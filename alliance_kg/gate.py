@@ -41,6 +41,7 @@ from collections.abc import Mapping
 import pyoxigraph as ox
 
 from .errors import QueryError
+from .namespaces import PN_CHARS, PN_CHARS_BASE, PN_CHARS_U
 
 MAX_CHARS = 2_000_000
 MAX_TOKENS = 100_000
@@ -66,12 +67,7 @@ class Refused(QueryError):
 
 
 # --- the SPARQL 1.2 terminals (§19.8), as regular expressions ----------------------------------------
-_PN_CHARS_BASE = (
-    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
-    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
-)
-_PN_CHARS_U = _PN_CHARS_BASE + "_"
-_PN_CHARS = _PN_CHARS_U + "\\-0-9\u00b7\u0300-\u036f\u203f-\u2040"
+_PN_CHARS_BASE, _PN_CHARS_U, _PN_CHARS = PN_CHARS_BASE, PN_CHARS_U, PN_CHARS  # one definition: namespaces
 _HEX = "[0-9A-Fa-f]"
 _UCHAR = rf"\\u{_HEX}{{4}}|\\U{_HEX}{{8}}"
 _ECHAR = r"""\\[tbnrf\\"']"""
@@ -159,10 +155,10 @@ class CheckedQuery:
         self.original = text if original is None else original
         self._map = offsets or ([0], [0])
 
-    def __getstate__(self) -> tuple:
+    def __getstate__(self) -> tuple[str, str, bool, str, tuple[list[int], list[int]], bool]:
         return (self.text, self.form, self.has_dataset, self.original, self._map, self.uses_service)
 
-    def __setstate__(self, state: tuple) -> None:
+    def __setstate__(self, state: tuple[str, str, bool, str, tuple[list[int], list[int]], bool]) -> None:
         self.text, self.form, self.has_dataset, self.original, self._map, self.uses_service = state
 
     def original_offset(self, offset: int) -> int:
@@ -443,7 +439,8 @@ def _resolved(base: str, relative: str) -> str | None:
     document = f"{_iri_text(relative)} <urn:p> <urn:o> .".encode()
     try:
         quads = ox.parse(document, format=ox.RdfFormat.TURTLE, base_iri=base)
-        return next(iter(quads)).subject.value
+        subject: str = next(iter(quads)).subject.value
+        return subject
     except (SyntaxError, ValueError, StopIteration):
         return None
 
@@ -493,7 +490,8 @@ def _expand_prefixed_names(
         if prefix not in prefixes:
             if "SERVICE" in prefix.upper() and not allow_service:  # Oxigraph would read SERVICE :local
                 raise _service_refused(text, token.start)
-            raise syntax_error_at(text, token.start, f"the prefix '{prefix}:' is not declared")
+            known = ", ".join(sorted(p for p in prefixes if p))
+            raise syntax_error_at(text, token.start, f"unknown prefix {prefix}: (known: {known})")
         token.text = _iri_text(prefixes[prefix] + _PN_LOCAL_ESC.sub(r"\1", local))
 
 

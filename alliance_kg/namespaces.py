@@ -7,6 +7,9 @@ that do not need it.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+
 BASE = "https://w3id.org/alliance-kg/"
 ONTOLOGY_IRI = BASE + "ontology"
 AKG = ONTOLOGY_IRI + "#"
@@ -67,3 +70,42 @@ PREFIXES: dict[str, str] = {
     "release": ID + "source/press-release-2025-09-16/",
     "statement": STATEMENT,
 }
+
+
+# --- prefixed names: the one set of rules for shortening an IRI ------------------------------------------
+# The SPARQL / Turtle terminals PN_CHARS_BASE, PN_CHARS_U, PN_CHARS (alliance_kg.gate tokenizes with them).
+PN_CHARS_BASE = (
+    "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d"
+    "\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"
+)
+PN_CHARS_U = PN_CHARS_BASE + "_"
+PN_CHARS = PN_CHARS_U + "\\-0-9\u00b7\u0300-\u036f\u203f-\u2040"
+#: A local part written as it is, with no escapes: PN_LOCAL without PLX (so that expanding the prefixed
+#: name gives back the IRI character for character). Empty locals are not shortened either.
+_PLAIN_LOCAL = re.compile(rf"[{PN_CHARS_U}:0-9](?:[{PN_CHARS}.:]*[{PN_CHARS}:])?")
+
+
+def shorten(iri: str, prefixes: Mapping[str, str] | None = None) -> str | None:
+    """``iri`` as a prefixed name (``prefix:local``) under the longest matching namespace of ``prefixes``
+    (the project's :data:`PREFIXES` by default), or None when no namespace matches or the rest of the IRI is
+    not a plain PN_LOCAL (a ``/``, ``#``, ``%``, a trailing ``.`` …)."""
+    table = PREFIXES if prefixes is None else prefixes
+    for prefix, namespace in sorted(table.items(), key=lambda kv: -len(kv[1])):
+        if namespace and iri.startswith(namespace):
+            local = iri[len(namespace) :]
+            return f"{prefix}:{local}" if _PLAIN_LOCAL.fullmatch(local) else None
+    return None
+
+
+def curie(iri: str, prefixes: Mapping[str, str] | None = None) -> str:
+    """``iri`` as a CURIE (see :func:`shorten`), else in full as ``<iri>``: what every table, report and
+    message of alliance-kg prints."""
+    return shorten(iri, prefixes) or f"<{iri}>"
+
+
+def expand(name: str, prefixes: Mapping[str, str] | None = None) -> str:
+    """The IRI of a prefixed name ``prefix:local`` (KeyError for an unknown prefix): the inverse of
+    :func:`shorten`."""
+    table = PREFIXES if prefixes is None else prefixes
+    prefix, _, local = name.partition(":")
+    return table[prefix] + local

@@ -9,7 +9,8 @@ declared XSD datatype. Values are never pasted into the query text.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Literal
 
 import pyoxigraph as ox
 
@@ -104,6 +105,7 @@ def resolve_resource(store: ox.Store, value: str, type_iri: str, what: str) -> o
         },
         substitutions=None if type_iri == ANY_TYPE else {ox.Variable("type"): ox.NamedNode(type_iri)},
     )
+    assert isinstance(rows, ox.QuerySolutions)  # a SELECT
     labels: dict[str, set[str]] = {}
     for row in rows:
         labels.setdefault(str(row["label"].value), set()).add(row["thing"].value)
@@ -123,12 +125,9 @@ def resolve_resource(store: ox.Store, value: str, type_iri: str, what: str) -> o
 
 
 def _short(iri: str) -> str:
-    from .namespaces import PREFIXES
+    from .namespaces import curie
 
-    for prefix, namespace in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
-        if iri.startswith(namespace) and re.fullmatch(r"[\w-]*", iri[len(namespace) :]):
-            return f"{prefix}:{iri[len(namespace) :]}"
-    return f"<{iri}>"
+    return curie(iri)
 
 
 def bind(query: NamedQuery, given: dict[str, str], store: ox.Store) -> dict[str, ox.NamedNode | ox.Literal]:
@@ -152,3 +151,102 @@ def bind(query: NamedQuery, given: dict[str, str], store: ox.Store) -> dict[str,
             else resolve_resource(store, value, param.type_iri, what)
         )
     return bindings
+
+
+# --- a VALUES block: the one way parameters are written into a query's text -------------------------------
+
+_VARNAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_DECLARED = re.compile(r"^\s*PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.I | re.M)
+
+
+def declared_prefixes(text: str) -> dict[str, str]:
+    """The ``PREFIX`` declarations of a query's text, prefix (``""`` for ``:``) to namespace."""
+    return {m[1] or "": m[2] for m in _DECLARED.finditer(text)}
+
+
+def _sparql_term(term: ox.NamedNode | ox.Literal, prefixes: Mapping[str, str] | None) -> str:
+    """The term in SPARQL syntax: N-Triples syntax (escaped by pyoxigraph), or with ``prefixes`` a prefixed
+    name for an IRI and a typed literal's datatype where one of them fits."""
+    from .namespaces import shorten
+
+    if prefixes is None:
+        return str(term)
+    if isinstance(term, ox.NamedNode):
+        return shorten(term.value, prefixes) or str(term)
+    if not term.language:
+        name = shorten(term.datatype.value, prefixes)
+        if name:
+            return '"' + term.value.replace("\\", "\\\\").replace('"', '\\"') + '"^^' + name
+    return str(term)
+
+
+def values_block(
+    bindings: Mapping[str, ox.NamedNode | ox.Literal], prefixes: Mapping[str, str] | None = None
+) -> str:
+    """``VALUES (?a ?b) { (… …) }`` binding the variables to the terms (written from the terms, never
+    from user text); ValueError for a name that is not a SPARQL variable or a term not an IRI or literal."""
+    names, terms = [], []
+    for name, term in bindings.items():
+        if not _VARNAME.fullmatch(name):
+            raise ValueError(f"not a SPARQL variable name: {name!r}")
+        if not isinstance(term, ox.NamedNode | ox.Literal):
+            raise ValueError(
+                f"parameter {name}: only IRIs and literals can be bound, not {type(term).__name__}"
+            )
+        names.append(f"?{name}")
+        terms.append(_sparql_term(term, prefixes))
+    return f"VALUES ({' '.join(names)}) {{ ({' '.join(terms)}) }}"
+
+
+def where_clause(text: str) -> tuple[int, int]:
+    """The offsets of the opening ``{`` and the closing ``}`` of the query's WHERE clause, found on the
+    gate's SPARQL tokens (so never in a comment, string or IRI): the group after ``WHERE``, or, without the
+    keyword, the first group of the query (``ASK {…}``, ``SELECT * {…}``). ValueError when there is none."""
+    from .gate import PUNCT, WORD, tokenize
+
+    tokens, _, _ = tokenize(text)
+    depth, start, seen_where = 0, None, False
+    for token in tokens:
+        if token.kind == WORD and token.text.upper() == "WHERE" and depth == 0:
+            seen_where = True
+        if token.kind != PUNCT:
+            continue
+        if token.text in ("{", "("):
+            if token.text == "{" and depth == 0 and start is None:
+                # a CONSTRUCT template is a group before WHERE: skip it
+                template = not seen_where and any(
+                    t.kind == WORD and t.text.upper() == "CONSTRUCT" for t in tokens if t.start < token.start
+                )
+                if not template:
+                    start = token.start
+            depth += 1
+        elif token.text in ("}", ")"):
+            depth -= 1
+            if depth == 0 and token.text == "}" and start is not None:
+                return start, token.start
+    raise ValueError("the query has no WHERE clause to bind parameters in")
+
+
+def with_values(
+    text: str,
+    bindings: Mapping[str, ox.NamedNode | ox.Literal],
+    *,
+    at: Literal["start", "end", "trailing"] = "start",
+    prefixes: Mapping[str, str] | None = None,
+    note: str | None = None,
+) -> str:
+    """The query's text with ``bindings`` as a ``VALUES`` block: opening its WHERE clause (``start``, on a
+    line of its own after the ``{``, below ``note`` as a comment), closing it (``end``) or after the query
+    (``trailing``, SPARQL 1.1 §10.2.2). In the WHERE clause the values are in scope of its FILTERs, as with
+    substitution. With ``prefixes``, terms are written as prefixed names where they fit."""
+    if not bindings:
+        return text
+    block = values_block(bindings, prefixes)
+    if at == "trailing":
+        return (text if text.endswith("\n") else text + "\n") + block + "\n"
+    opening, closing = where_clause(text)
+    if at == "end":
+        return text[:closing] + "\n" + block + "\n" + text[closing:]
+    indent = "  "
+    comment = f"{indent}# {note}\n" if note else ""
+    return f"{text[: opening + 1]}\n{comment}{indent}{block}{text[opening + 1 :]}"

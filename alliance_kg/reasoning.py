@@ -199,7 +199,9 @@ def verified_body(data: bytes, key: str) -> bytes:
 def _compute(extra: Sequence[Path | str]) -> bytes:
     """The closure as N-Triples, one triple a line and no blank line (what a trailer counts)."""
     data = closure(extra).serialize(format="nt", encoding="utf-8")
-    return b"".join(line + b"\n" for line in data.split(b"\n") if line.strip())
+    # sorted: rdflib writes in the order of its sets (hash-randomised), and whatever reads the cache in file
+    # order (a CONSTRUCT's triples, the sources of a description) would vary from one cache build to the next
+    return b"".join(sorted({line + b"\n" for line in data.split(b"\n") if line.strip()}))
 
 
 def _write_atomically(target: Path, content: bytes) -> None:

@@ -62,16 +62,39 @@ def compute(store: ox.Store, lang: str = "en") -> Stats:
     )
 
 
+#: The namespaces of the classes of the ontology's own terms (owl:Class, owl:ObjectProperty, rdfs:Datatype,
+#: rdf:Property…), counted apart from the classes of the data.
+METACLASS_NAMESPACES = (
+    "http://www.w3.org/2002/07/owl#",
+    "http://www.w3.org/2000/01/rdf-schema#",
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+)
+
+
+def is_metaclass(iri: str) -> bool:
+    return iri.startswith(METACLASS_NAMESPACES)
+
+
 def render(stats: Stats) -> str:
     out = [
-        f"{stats.triples} triples, {len(stats.classes)} classes with instances, "
+        f"{stats.triples} triples, {sum(not is_metaclass(c) for c, _, _ in stats.classes)} classes with "
+        f"instances (and {sum(is_metaclass(c) for c, _, _ in stats.classes)} OWL/RDFS metaclasses), "
         f"{len(stats.properties)} properties, {stats.statements} sourced facts, "
         f"{len(stats.sources)} sources",
         "",
         "Instances per class:",
     ]
+    data = [c for c in stats.classes if not is_metaclass(c[0])]
+    meta = [c for c in stats.classes if is_metaclass(c[0])]
     width = max((len(curie(c)) for c, _, _ in stats.classes), default=0)
-    out += [f"  {n:5d}  {curie(c).ljust(width)}  {label}" for c, label, n in stats.classes]
+
+    def line(c: str, label: str, n: int) -> str:
+        name = curie(c)
+        return f"  {n:5d}  {name.ljust(width)}  {label}".rstrip() if label != name else f"  {n:5d}  {name}"
+
+    out += [line(*c) for c in data]
+    out += ["", "Ontology terms per OWL/RDFS metaclass:"]
+    out += [line(*c) for c in meta]
     out += ["", "Properties (uses):"]
     out += [f"  {n:5d}  {p}" for p, n in stats.properties]
     out += ["", "Sources (facts citing each):"]

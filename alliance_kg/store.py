@@ -56,9 +56,7 @@ def open_store(*, extra: Sequence[Path | str] = (), reasoned: bool = False) -> o
 
         store.load(closure_bytes(extra), format=ox.RdfFormat.N_TRIPLES)
         return store
-    for path in bundled_files():
-        load_into(store, path)
-    for path in extra:
+    for path in [*bundled_files(), *extra]:
         load_into(store, path)
     return store
 
@@ -76,7 +74,9 @@ def run_query(
     from .gate import check
 
     checked = check(text, allow_service=allow_service, prefixes=PREFIXES)
-    substitutions = {ox.Variable(name): term for name, term in (bindings or {}).items()}
+    substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
+        ox.Variable(name): term for name, term in (bindings or {}).items()
+    }
     try:
         return store.query(checked.text, prefixes=dict(PREFIXES), substitutions=substitutions or None)
     except SyntaxError as exc:

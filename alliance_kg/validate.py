@@ -32,6 +32,9 @@ class Result:
     shape: str  # IRI (or blank node id) of the sh:sourceShape
     component: str = ""  # IRI of the SHACL constraint component (sh:MinCountConstraintComponent, …)
     constraint: str | None = None  # IRI of the SPARQL constraint, where one reported the result
+    #: the datatype of a literal value as a CURIE (``xsd:string`` for a plain string, ``rdf:langString``
+    #: with a language tag); None for an IRI, a blank node or no value
+    value_datatype: str | None = None
 
 
 @dataclass
@@ -181,13 +184,32 @@ def _results(report, data) -> list[Result]:
                 shape=str(report.value(node, sh("sourceShape"))),
                 component=str(report.value(node, sh("sourceConstraintComponent"))),
                 constraint=str(c) if (c := report.value(node, sh("sourceConstraint"))) is not None else None,
+                value_datatype=_datatype(value),
             )
         )
     return sorted(out, key=lambda r: (-_RANK[SH + r.severity], r.shape, r.focus, r.path or "", r.value or ""))
 
 
+def _datatype(value: object) -> str | None:
+    """A literal's datatype as a CURIE: ``xsd:string`` for ``"2026"``, ``rdf:langString`` for ``"x"@en``."""
+    from rdflib import Literal
+
+    if not isinstance(value, Literal):
+        return None
+    if value.datatype is not None:
+        return _short(str(value.datatype))
+    return "rdf:langString" if value.language else "xsd:string"
+
+
+_DATATYPE_COMPONENT = SH + "DatatypeConstraintComponent"
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" or word.startswith(("xsd:", "rdf:")) else "a"
+
+
 def _short(iri: str) -> str:
-    from .formats import curie
+    from .namespaces import curie
 
     return curie(iri) if iri.startswith(("http://", "https://")) else iri
 
@@ -202,8 +224,14 @@ def render_text(report: Report) -> str:
             shape = r.shape
             lines.append(_short(shape))
         where = f" {r.path}" if r.path else ""
-        value = f" = {r.value}" if r.value is not None else ""
-        lines.append(f"  {r.severity:9s} {r.focus_label}{where}{value}: {r.message}")
+        value = ""
+        if r.value is not None:
+            value = f' = "{r.value}" ({r.value_datatype})' if r.value_datatype else f" = {r.value}"
+        message = r.message
+        if r.component == _DATATYPE_COMPONENT and r.value_datatype:  # say what the value is instead
+            what = "a plain string (xsd:string)" if r.value_datatype == "xsd:string" else r.value_datatype
+            message += f"; the value is {what if what.startswith('a ') else _article(what) + ' ' + what}"
+        lines.append(f"  {r.severity:9s} {r.focus_label}{where}{value}: {message}")
     counts = {s: sum(1 for r in report.results if r.severity.lower() == s) for s in SEVERITIES}
     verdict = "conforms" if report.conforms else "does not conform"
     lines.append(

@@ -96,10 +96,9 @@ def _slug(text: str) -> str:
 
 
 def _curie(iri: str) -> str:
-    for prefix, namespace in sorted(PREFIXES.items(), key=lambda kv: -len(kv[1])):
-        if iri.startswith(namespace):
-            return f"{prefix}:{iri[len(namespace) :]}"
-    return iri
+    from .namespaces import shorten
+
+    return shorten(iri) or iri
 
 
 def _vocabulary(iri: str) -> str | None:

@@ -54,7 +54,7 @@ def main() -> int:
 
     sys.path.insert(0, str(ROOT))
     from alliance_kg import catalogue, store
-    from alliance_kg.params import bind
+    from alliance_kg.params import bind, with_values
 
     script = shutil.which("alliance-kg") or str(Path(sys.executable).with_name("alliance-kg"))
     named = catalogue.find(args.query)
@@ -84,19 +84,7 @@ def main() -> int:
         kg.dump(str(data), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
         text = named.text
         # the other engines get the query with the default parameters written in as VALUES
-        bindings = bind(named, {}, kg)
-        if bindings:
-            values = (
-                "VALUES ("
-                + " ".join(f"?{k}" for k in bindings)
-                + ") { ("
-                + " ".join(str(v) for v in bindings.values())
-                + ") }"
-            )
-            text = text.rstrip()
-            where_end = text.rfind("}")
-            head, tail = text[:where_end], text[where_end:]
-            text = head + "\n" + values + "\n" + tail
+        text = with_values(text.rstrip(), bind(named, {}, kg), at="end")
         query_file = Path(tmp) / "q.rq"
         prologue = "".join(
             f"PREFIX {p}: <{ns}>\n"

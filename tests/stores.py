@@ -517,48 +517,6 @@ class SilentStore:
 
 # --- reading a store, independently of the code under test ------------------------------------------------
 
-_VARNAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_TOKENS = re.compile(
-    r"""(?P<comment>\#[^\n]*)
-      |(?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'\'\'(?:[^'\\]|\\.|'(?!''))*'\'\'
-                 |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
-      |(?P<iri><[^<>"{}|^`\\\s]*>)
-      |(?P<brace>[{}])""",
-    re.X,
-)
-
-
-def values_clause(bindings: Mapping[str, ox.NamedNode | ox.Literal]) -> str:
-    """A trailing SPARQL ``VALUES`` block that binds the given variables to RDF terms, written from the terms
-    (N-Triples syntax, escaped by pyoxigraph), never from user text. Empty when there is nothing to bind."""
-    import pyoxigraph as ox
-
-    if not bindings:
-        return ""
-    names, terms = [], []
-    for name, term in bindings.items():
-        if not _VARNAME.fullmatch(name):
-            raise ValueError(f"not a SPARQL variable name: {name!r}")
-        if not isinstance(term, ox.NamedNode | ox.Literal):
-            raise ValueError(
-                f"parameter {name}: only IRIs and literals can be bound, not {type(term).__name__}"
-            )
-        names.append(f"?{name}")
-        terms.append(str(term))
-    return f"VALUES ({' '.join(names)}) {{\n  ({' '.join(terms)})\n}}\n"
-
-
-def _where_end(text: str) -> int:
-    """The offset of the closing brace of the query's WHERE clause: the last ``}`` outside comments, strings
-    and IRIs (solution modifiers have no braces)."""
-    last = -1
-    for match in _TOKENS.finditer(text):
-        if match.lastgroup == "brace" and match.group() == "}":
-            last = match.start()
-    if last < 0:
-        raise ValueError("the query has no WHERE clause to bind parameters in")
-    return last
-
 
 def query_text(
     text: str, bindings: Mapping[str, ox.NamedNode | ox.Literal] | None = None, *, inline: bool = False
@@ -575,12 +533,10 @@ def query_text(
         for prefix, namespace in PREFIXES.items()
         if prefix.lower() not in declared and re.search(rf"(?<![\w<]){re.escape(prefix)}:", text)
     )
-    values = values_clause(bindings or {})
-    if inline and values:
-        end = _where_end(text)
-        return prologue + text[:end] + "\n" + values + text[end:] + ("" if text.endswith("\n") else "\n")
+    from alliance_kg.params import with_values
+
     body = text if text.endswith("\n") else text + "\n"
-    return prologue + body + values
+    return prologue + with_values(body, bindings or {}, at="end" if inline else "trailing")
 
 
 def remote_query(

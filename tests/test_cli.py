@@ -210,11 +210,11 @@ def test_construct_formats(capsysbinary, fmt: str, rdf: str) -> None:
 
 def test_ask(capsysbinary) -> None:
     code, out, _ = run(capsysbinary, "query", "ask-model-on-platform", "--format", "table")
-    assert (code, out) == (0, "yes\n")
+    assert (code, out) == (0, "true\n")  # as in a pipe (issue 13: it said "yes" on a terminal)
     code, out, _ = run(
         capsysbinary, "query", "ask-model-on-platform", "--param", "platform=AmpR Medium", "-f", "table"
     )
-    assert (code, out) == (0, "no\n")
+    assert (code, out) == (0, "false\n")
 
 
 def test_reasoned_query_sees_schema_org(capsysbinary) -> None:
@@ -236,7 +236,8 @@ def test_catalogue_lists_every_query(capsysbinary) -> None:
     assert code == 0
     for q in catalogue():
         assert q.name in out and q.title in out
-    assert "--param model=" in out
+    code, out, _ = run(capsysbinary, "queries", "--long")
+    assert code == 0 and "--param model=" in out
     code, out, _ = run(capsysbinary, "queries", "--checks")
     assert code == 0 and "-violation" in out
 

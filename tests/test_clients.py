@@ -909,6 +909,7 @@ def test_comunica(case: Case, comunica_outcomes: dict[str, Outcome], expected: d
 # The `rsparql` command itself (the batch above runs what it runs, in one JVM): two calls
 
 
+@pytest.mark.slow  # Jena's rsparql: a JVM
 @pytest.mark.parametrize(
     ("path", "query", "expected"),
     [

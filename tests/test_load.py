@@ -32,8 +32,11 @@ from stores import OxigraphServer, Reader, Server, VirtuosoServer, closed_port, 
 from alliance_kg import catalogue, load, params, paths, store
 from alliance_kg.catalogue import NamedQuery
 from alliance_kg.cli import main
-from alliance_kg.errors import StoreError, UsageError
+from alliance_kg.errors import CheckFailed, StoreError, UsageError
 from alliance_kg.namespaces import GRAPH, XSD
+
+STORE_FAILED = StoreError.exit_code  # the exit codes, from their one definition
+BAD_USAGE = UsageError.exit_code
 
 QUERIES = catalogue.catalogue()
 LAYOUT = [GRAPH + g for g in ("ontology", "data", "vocabularies", "sources", "provenance")]
@@ -281,12 +284,12 @@ def test_graph_store_alone_writes_directly(server, capsys, monkeypatch) -> None:
 # --- failures: unreachable, refused, killed -----------------------------------------------------------------
 
 
-def test_closed_port_fails_with_exit_code_3(capsys) -> None:
+def test_closed_port_fails_with_the_store_exit_code(capsys) -> None:
     port = closed_port()
     started = time.monotonic()
     code = main(["load", "--endpoint", f"http://127.0.0.1:{port}/store", "--retries", "2"])
     err = capsys.readouterr().err
-    assert code == 3, err
+    assert code == STORE_FAILED, err
     assert "cannot connect" in err and "gave up after 3 attempt(s)" in err, err
     assert "retrying in 0.5 s (1 of 2)" in err and "retrying in 1.0 s (2 of 2)" in err, err
     assert f"is the store running at http://127.0.0.1:{port}?" in err
@@ -301,16 +304,16 @@ def test_refused_credentials_fail_with_the_stores_message(server, capsys, monkey
     monkeypatch.setenv(AUTH_VAR, secret)
     code = main(["load", "--endpoint", server.graph_store, "--auth", "digest", "--auth-env", AUTH_VAR])
     err = capsys.readouterr().err
-    assert code == 3, err
+    assert code == STORE_FAILED, err
     assert "refused the credentials (401 Unauthorized)" in err and "check the credentials" in err, err
     assert "not-the-password" not in err
     code = main(["load", "--endpoint", server.graph_store])
     err = capsys.readouterr().err
-    assert code == 3 and "give --auth and --auth-env" in err, err
+    assert code == STORE_FAILED and "give --auth and --auth-env" in err, err
     # Virtuoso's anonymous Graph Store endpoint exists, but refuses writes, in its own words.
     code = main(["load", "--endpoint", server.base + "/sparql-graph-crud", "--graph", TEST_GRAPH])
     err = capsys.readouterr().err
-    assert code == 3, err
+    assert code == STORE_FAILED, err
     assert "forbids it (403 Forbidden)" in err and "Permission denied" in err, err
 
 
@@ -325,7 +328,7 @@ def test_read_only_store_fails_with_its_message(capsys, tmp_path: Path) -> None:
     try:
         code = main(["load", "--endpoint", read_only.graph_store, "--graph", TEST_GRAPH, "--retries", "0"])
         err = capsys.readouterr().err
-        assert code == 3, err
+        assert code == STORE_FAILED, err
         assert "forbids it (403 Forbidden): The server is read-only" in err, err
     finally:
         read_only.stop()
@@ -391,7 +394,7 @@ def test_killed_store_keeps_the_previous_graph(server, big_file, capsys, monkeyp
             process.kill()
     err = "".join(seen) + rest
     assert any("batch 3 of" in line for line in seen), err
-    assert code == 3, err
+    assert code == STORE_FAILED, err
     assert "error:" in err and "gave up after 2 attempt(s)" in err and "Traceback" not in err, err
     server.start()
     assert count(server, KILL_GRAPH) == len(previous)
@@ -453,7 +456,7 @@ def test_bad_usage_exits_2(capsys) -> None:
         ["load", "--endpoint", "http://127.0.0.1:9/store", "--batch-size", "0"],
         ["load", "--endpoint", "localhost:7878/store"],
     ):
-        assert main(argv) == 2, argv
+        assert main(argv) == BAD_USAGE, argv
         assert "Traceback" not in capsys.readouterr().err
 
 
@@ -472,8 +475,26 @@ def test_batches_keep_blank_node_structures_whole() -> None:
     assert all(len(p) <= 50 for p in parts if not any(t in blank for t in p))
 
 
-def test_store_error_is_exit_code_3() -> None:
-    assert StoreError.exit_code == 3
+def test_a_store_error_exits_with_its_own_code(monkeypatch, capsys) -> None:
+    """The exit code of a store failure is StoreError's (one definition, alliance_kg.errors), distinct from
+    a usage error's and a failed check's; the CLI turns the exception into it, not into a traceback."""
+    assert len({StoreError.exit_code, UsageError.exit_code, CheckFailed.exit_code, 0}) == 4
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise StoreError("the store went away")
+
+    monkeypatch.setattr(load, "load", refuse)
+    code = main(["load", "--endpoint", "http://127.0.0.1:9/store", "--retries", "0"])
+    err = capsys.readouterr().err
+    assert code == STORE_FAILED, err
+    assert err.startswith("error: the store went away") and "Traceback" not in err
+
+    # and the check can fail: an error of another kind gives another code
+    def misuse(*args: object, **kwargs: object) -> None:
+        raise UsageError("not like that")
+
+    monkeypatch.setattr(load, "load", misuse)
+    assert main(["load", "--endpoint", "http://127.0.0.1:9/store"]) == BAD_USAGE != STORE_FAILED
 
 
 def test_staging_graph_names_say_who_left_them() -> None:

@@ -463,6 +463,8 @@ STDOUT_COMMANDS = [
     pytest.param(["--help"], id="help"),
     pytest.param(["query", "--help"], id="query-help"),
     pytest.param(["--version"], id="version"),
+    pytest.param(["template", "vehicle"], id="template"),
+    pytest.param(["completion", "bash"], id="completion"),
 ]
 PROGRESS = {"reason", "validate"}  # these print progress to stderr before their output
 

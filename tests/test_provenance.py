@@ -126,11 +126,46 @@ def test_outside_facts_cite_named_pages_not_the_release(provenance: Graph) -> No
         ), st.sources
 
 
+_REIFICATION = (RDF.subject, RDF.predicate, RDF.object)
+
+
+def reification_problems(graph: Graph) -> list[str]:
+    """What is wrong with ``graph`` as the provenance graph: it must hold statements, use only PROV and
+    standard reification, and each statement must be a complete ``rdf:Statement`` (one subject, predicate
+    and object, and at least one source). Empty when all is well."""
+    allowed = {RDF.type, *_REIFICATION, PROV.wasDerivedFrom}
+    problems = [f"{p}: neither PROV nor reification" for p in sorted(set(graph.predicates()) - allowed)]
+    nodes = set(graph.subjects())
+    if not nodes:
+        problems.append("no statements at all")
+    for node in sorted(nodes):
+        if (node, RDF.type, RDF.Statement) not in graph:
+            problems.append(f"{node}: not an rdf:Statement")
+        for predicate in _REIFICATION:
+            count = len(list(graph.objects(node, predicate)))
+            if count != 1:
+                problems.append(f"{node}: {count} values of {predicate}, not one")
+        if (node, PROV.wasDerivedFrom, None) not in graph:
+            problems.append(f"{node}: no prov:wasDerivedFrom")
+    return problems
+
+
 def test_statements_use_prov_and_standard_reification(provenance: Graph) -> None:
-    assert all(
-        p in {RDF.type, RDF.subject, RDF.predicate, RDF.object, PROV.wasDerivedFrom}
-        for p in provenance.predicates()
-    )
+    assert reification_problems(provenance) == []
+
+
+def test_the_reification_check_would_catch_a_broken_statement(provenance: Graph) -> None:
+    """The check fails on an empty graph, a statement missing rdf:object, and a predicate of neither."""
+    assert reification_problems(Graph()) == ["no statements at all"]
+    node = next(iter(provenance.subjects(RDF.type, RDF.Statement)))
+    broken = Graph()
+    for triple in provenance.triples((node, None, None)):
+        broken.add(triple)
+    assert reification_problems(broken) == []
+    broken.remove((node, RDF.object, None))
+    assert reification_problems(broken) == [f"{node}: 0 values of {RDF.object}, not one"]
+    broken.add((node, DCTERMS.source, URIRef(RELEASE)))
+    assert f"{DCTERMS.source}: neither PROV nor reification" in reification_problems(broken)
 
 
 # --- Each statement cites only what supports it (tests/provenance_claims.toml) ---------------------

@@ -216,6 +216,7 @@ def test_rapper_parses_the_description(folder: Path, described: Graph) -> None:
     assert f"Parsing returned {len(described)} triples" in parsed.stderr
 
 
+@pytest.mark.slow  # starts a JVM
 def test_riot_validates_every_file_plain_and_gzipped(folder: Path, asserted: Graph, described: Graph) -> None:
     classpath = jena_classpath()
     files = [folder / n for f, n in NAMES.items() if f != "jsonld"]

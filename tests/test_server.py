@@ -721,6 +721,7 @@ def test_the_description_is_the_cbd_with_sources_and_labels(client: httpx.Client
     assert "127.0.0.1" not in turtle
 
 
+@pytest.mark.slow  # starts a JVM
 def test_rapper_and_riot_parse_every_rdf_form(client: httpx.Client, tmp_path: Path) -> None:
     rapper = require_program("rapper", "Raptor parses the RDF a resource IRI returns")
     java = require_program("java", "Jena RIOT parses the RDF a resource IRI returns")

@@ -15,6 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = sorted((Path(__file__).parent / "fixtures" / "shapes").glob("*.ttl")) + sorted(
     (Path(__file__).parent / "fixtures" / "shapes" / "conforming").glob("*.ttl")
 )
+pytestmark = pytest.mark.slow  # Jena SHACL runs on the JVM
+
 JENA_JAR = Path("/usr/share/java/jena-shacl.jar")
 
 # One JVM validates the real graph ("-") and then each fixture added to it, and prints one line per

@@ -437,7 +437,7 @@ def _cases() -> list:
     cases = []
     for name in STORES:
         for query in QUERIES:
-            marks = []
+            marks = [pytest.mark.slow] if name == "jena-tdb2" else []  # the Jena column starts a JVM
             if (name, query.name) in WRONG:
                 marks.append(pytest.mark.xfail(reason=WRONG[name, query.name], strict=True))
             cases.append(pytest.param(name, query, id=f"{name}-{query.name}", marks=marks))

@@ -488,6 +488,8 @@ class Client:
         answer = self.query(text, what=what)
         try:
             solutions = ox.parse_query_results(answer.content, format=ox.QueryResultsFormat.JSON)
+            if not isinstance(solutions, ox.QuerySolutions):
+                raise TypeError("a boolean where solutions were asked for")
             names = [v.value for v in solutions.variables]
             return [{n: row[n] for n in names if row[n] is not None} for row in solutions]
         except (SyntaxError, ValueError, TypeError) as exc:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import UsageError
-from ..layout import INFERRED as INFERRED_GRAPH  # noqa: F401  (re-exported by alliance_kg.load)
+from ..layout import INFERRED
 
 if TYPE_CHECKING:  # pragma: no cover
     import pyoxigraph as ox
@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
 DEFAULT_BATCH_SIZE = 10_000
 UPDATE_BATCH_SIZE = 1_000
 BLANK_BATCH_SIZE = 250
+INFERRED_GRAPH = INFERRED  # the graph of the closure (re-exported by alliance_kg.load)
 
 Plan = Mapping[str, Sequence["ox.Triple"]]
 

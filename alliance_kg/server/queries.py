@@ -5,7 +5,6 @@ and a person can see and change them."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 import pyoxigraph as ox
@@ -14,49 +13,21 @@ from .. import catalogue
 from ..catalogue import NamedQuery
 from ..errors import AllianceKGError
 
-_OPENING = re.compile(r"\bWHERE\s*\{|^\s*ASK\s*\{", re.I)
-_DECLARED = re.compile(r"^\s*PREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.I | re.M)
-
-
-def _term(term: ox.NamedNode | ox.Literal, declared: Mapping[str, str]) -> str:
-    """The term in SPARQL syntax, as a prefixed name where the query declares the prefix."""
-
-    def short(iri: str) -> str | None:
-        for prefix, namespace in sorted(declared.items(), key=lambda kv: -len(kv[1])):
-            local = iri[len(namespace) :]
-            if iri.startswith(namespace) and re.fullmatch(r"[A-Za-z0-9_][\w-]*", local or "-"):
-                return f"{prefix}:{local}"
-        return None
-
-    if isinstance(term, ox.NamedNode):
-        return short(term.value) or str(term)
-    datatype = term.datatype.value if term.datatype else None
-    if datatype and not term.language:
-        name = short(datatype)
-        if name:
-            return '"' + term.value.replace("\\", "\\\\").replace('"', '\\"') + '"^^' + name
-    return str(term)
-
 
 def with_bindings(query: NamedQuery, bindings: Mapping[str, ox.NamedNode | ox.Literal]) -> str:
-    """The query's text with ``bindings`` as a ``VALUES`` block opening its ``WHERE`` clause."""
-    if not bindings:
+    """The query's text with ``bindings`` as a ``VALUES`` block opening its ``WHERE`` clause, terms as
+    prefixed names where the query declares the prefix (see :func:`alliance_kg.params.with_values`)."""
+    from ..params import declared_prefixes, with_values
+
+    try:
+        return with_values(
+            query.text,
+            bindings,
+            prefixes=declared_prefixes(query.text),
+            note="the parameters (the command line's defaults): change them here",
+        )
+    except ValueError:  # no WHERE clause to write them into
         return query.text
-    declared = {m[1] or "": m[2] for m in _DECLARED.finditer(query.text)}
-    names = list(bindings)
-    row = " ".join(_term(bindings[n], declared) for n in names)
-    block = f"VALUES ({' '.join('?' + n for n in names)}) {{ ({row}) }}"
-    lines = query.text.split("\n")
-    for index, line in enumerate(lines):
-        if line.lstrip().startswith("#"):
-            continue
-        match = _OPENING.search(line)
-        if match:
-            indent = "  "
-            note = "# the parameters (the command line's defaults): change them here"
-            lines[index] = f"{line[: match.end()]}\n{indent}{note}\n{indent}{block}{line[match.end() :]}"
-            return "\n".join(lines)
-    return query.text
 
 
 def entries(store: ox.Store) -> list[dict[str, object]]:

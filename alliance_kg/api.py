@@ -1,0 +1,591 @@
+"""The public Python API of alliance-kg: open the graph, query it, validate it, reason over it, export it.
+
+Everything here is re-exported from :mod:`alliance_kg` (``from alliance_kg import query``)::
+
+    >>> import alliance_kg as akg
+    >>> result = akg.query("list-production")          # a catalogue name, a .rq/.sparql file or SPARQL
+    >>> [(v["year"], v["unitsProduced"]) for v in result.values()]
+    [(2023, 50729), (2024, 89527)]
+    >>> df = result.to_dataframe()                      # pip install 'alliance-kg[pandas]'
+    >>> str(df["unitsProduced"].dtype)
+    'Int64'
+
+``data`` is always the user's own RDF files, added to the bundled ontology and instance data (one path or
+several; Turtle, N-Triples, N-Quads, TriG, RDF/XML, JSON-LD or N3 by extension), and ``reasoned`` asks
+for the OWL 2 RL closure (computed once, then read from the cache of :mod:`alliance_kg.reasoning`).
+
+Every error a caller can act on is an :class:`~alliance_kg.errors.AllianceKGError` (``UsageError``,
+``DataError``, ``QueryError``, ``CheckFailed``…) whose message says what to change. The heavy libraries
+(rdflib, pySHACL, owlrl, pandas) are imported only by the functions that need them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from .errors import AllianceKGError, QueryError, UsageError
+
+TYPE_CHECKING = False  # importing typing costs every command-line query milliseconds
+if TYPE_CHECKING:
+    import datetime
+    import decimal
+    from typing import Literal, TypeAlias
+
+    import pandas as pd
+    from rdflib import Dataset, Graph
+
+    from .catalogue import NamedQuery
+    from .layout import Layout
+    from .validate import Report
+
+    #: One RDF file, or several.
+    DataFiles: TypeAlias = str | os.PathLike[str] | Iterable[str | os.PathLike[str]]
+    #: What ``params`` values may be: a string is read as the command line reads ``--param`` (an IRI, a
+    #: CURIE or a label for a resource; the lexical form for a literal); the others are written out first.
+    ParamValue: TypeAlias = str | int | float | decimal.Decimal | datetime.date | ox.NamedNode | ox.Literal
+    #: A Python value of :meth:`Result.values`.
+    Value: TypeAlias = str | int | float | bool | decimal.Decimal | datetime.date | datetime.datetime | None
+    Form: TypeAlias = Literal["SELECT", "ASK", "CONSTRUCT", "DESCRIBE"]
+
+__all__ = [
+    "MissingDependency",
+    "Result",
+    "Term",
+    "closure",
+    "export",
+    "layout",
+    "open_dataset",
+    "open_graph",
+    "open_store",
+    "query",
+    "validate",
+]
+
+#: An RDF term of a query solution (pyoxigraph's classes).
+Term = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_INTEGERS = frozenset(
+    _XSD + name
+    for name in (
+        "integer", "int", "long", "short", "byte", "nonNegativeInteger", "positiveInteger",
+        "nonPositiveInteger", "negativeInteger", "unsignedLong", "unsignedInt", "unsignedShort",
+        "unsignedByte",
+    )
+)  # fmt: skip
+_FLOATS = frozenset({_XSD + "double", _XSD + "float"})
+_DECIMAL = _XSD + "decimal"
+_BOOLEAN = _XSD + "boolean"
+_DATE = _XSD + "date"
+_DATETIME = _XSD + "dateTime"
+_GYEAR = _XSD + "gYear"
+_YEAR = re.compile(r"(-?\d{4,})(?:Z|[+-]\d{2}:\d{2})?")
+_DATE_LEXICAL = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:Z|[+-]\d{2}:\d{2})?")
+_INLINE = re.compile(r"[{}\n]|^\s*(?:PREFIX|BASE|SELECT|ASK|CONSTRUCT|DESCRIBE)(?:\s|[{*?<(])", re.I)
+_NAME = re.compile(r"(?:checks/)?[A-Za-z0-9_][A-Za-z0-9_-]*")
+_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+
+
+class MissingDependency(AllianceKGError):
+    """An optional library that a function needs is not installed; the message says what to install."""
+
+
+def _files(data: DataFiles) -> list[Path]:
+    """``data`` as a list of paths: one path (``str`` or path-like) or an iterable of them."""
+    if isinstance(data, str | os.PathLike):
+        return [Path(data)]
+    files: list[Path] = []
+    for item in data:
+        if not isinstance(item, str | os.PathLike):
+            raise UsageError(f"data: expected file paths, got {type(item).__name__} {item!r}")
+        files.append(Path(item))
+    return files
+
+
+def open_store(data: DataFiles = (), *, reasoned: bool = False) -> ox.Store:
+    """The bundled ontology and instance data, plus the user's ``data`` files, in an in-memory pyoxigraph
+    store: the engine :func:`query` and the command line use (SPARQL 1.1, a few milliseconds to open).
+    With ``reasoned``, the store holds the OWL 2 RL closure instead.
+
+    >>> store = open_store()
+    >>> bool(store.query("ASK { ?m a <https://w3id.org/alliance-kg/ontology#VehicleModel> }"))
+    True
+    >>> open_store("my-additions.ttl")  # doctest: +SKIP
+    """
+    from . import store
+
+    return store.open_store(extra=_files(data), reasoned=reasoned)
+
+
+def open_graph(data: DataFiles = (), *, reasoned: bool = False) -> Graph:
+    """The bundled ontology and instance data, plus the user's ``data`` files, as one rdflib
+    :class:`~rdflib.Graph` with the project's prefixes bound; with ``reasoned``, their OWL 2 RL closure
+    (asserted and inferred triples: see :func:`closure`).
+
+    >>> graph = open_graph()
+    >>> from rdflib import URIRef
+    >>> (URIRef("https://w3id.org/alliance-kg/id/vehicle/nissan-micra"), None, None) in graph
+    True
+    """
+    if reasoned:
+        return closure(data)
+    from .graph import load_graph
+
+    return load_graph(extra=_files(data))
+
+
+def open_dataset(data: DataFiles = (), *, reasoned: bool = False) -> Dataset:
+    """The graph as an rdflib :class:`~rdflib.Dataset` of named graphs (ontology, data, vocabularies,
+    sources, provenance, the user's ``data`` in ``…/graph/user`` and, with ``reasoned``, what OWL 2 RL
+    adds in ``…/graph/inferred``), as the N-Quads and TriG exports lay it out (:mod:`alliance_kg.layout`).
+
+    >>> sorted(str(g.identifier).rsplit("/", 1)[-1] for g in open_dataset().graphs() if len(g))
+    ['data', 'ontology', 'provenance', 'sources', 'vocabularies']
+    """
+    from .graph import load_dataset
+
+    return load_dataset(extra=_files(data), reasoned=reasoned)
+
+
+def layout(data: DataFiles = (), *, reasoned: bool = False) -> Layout:
+    """The dataset's named-graph layout (:class:`alliance_kg.layout.Layout`): the pyoxigraph triples of
+    each named graph, and the default graph and closure views the endpoints and exports use.
+
+    >>> built = layout(reasoned=True)
+    >>> len(built.closure()) > len(built.default_graph())
+    True
+    """
+    from . import layout as layout_module
+
+    return layout_module.build(_files(data), reasoned=reasoned)
+
+
+def closure(data: DataFiles = ()) -> Graph:
+    """The OWL 2 RL closure of the ontology, the bundled data and the user's ``data`` files, as an rdflib
+    :class:`~rdflib.Graph` (asserted and inferred triples), as ``alliance-kg export --reasoned`` writes it.
+    A contradictory graph raises :class:`~alliance_kg.reasoning.Inconsistency` (a ``CheckFailed``) naming
+    the resources involved.
+
+    >>> from rdflib import URIRef, RDF
+    >>> car = URIRef("https://schema.org/Car")
+    >>> len(set(closure().subjects(RDF.type, car)))
+    6
+    """
+    from . import reasoning
+
+    graph: Graph = reasoning.closure(_files(data))
+    return graph
+
+
+def export(fmt: str, *, data: DataFiles = (), reasoned: bool = False) -> bytes:
+    """The graph (plus the user's ``data``; with ``reasoned``, its closure) serialised in ``fmt`` — ``ttl``
+    (or ``turtle``), ``nt``, ``jsonld``, ``xml``, or a quad format of named graphs, ``nq`` or ``trig`` —
+    byte for byte what ``alliance-kg export --format FMT`` writes (deterministic: canonical blank nodes,
+    sorted triples).
+
+    >>> export("nt").splitlines()[0].startswith(b"<")
+    True
+    """
+    from . import export as export_module
+
+    name = fmt.strip().lower()
+    if name not in export_module.FORMATS:
+        known = ", ".join(sorted(export_module.FORMATS))
+        raise UsageError(f"unknown export format {fmt!r}; use one of {known}")
+    files = _files(data)
+    if name in export_module.QUAD_FORMATS:
+        from .graph import load_dataset
+
+        return export_module.serialize_dataset(load_dataset(extra=files, reasoned=reasoned), name)
+    if reasoned:
+        from .reasoning import closure as reasoned_graph
+
+        graph = reasoned_graph(files)
+    else:
+        from .graph import load_graph
+
+        graph = load_graph(extra=files)
+    return export_module.serialize_graph(graph, name)
+
+
+def validate(
+    target: str | os.PathLike[str] | Iterable[str | os.PathLike[str]] | Graph | None = None,
+    *,
+    data: DataFiles = (),
+    reasoned: bool = False,
+    threshold: str = "violation",
+) -> Report:
+    """Check the graph against the SHACL shapes (``ontology/shapes.ttl``), as ``alliance-kg validate``.
+
+    ``target`` is what to check:
+
+    - ``None``: the bundled graph (plus the ``data`` files);
+    - a path, or several: those files added to the bundled graph, as ``alliance-kg validate --data FILE``
+      (a user's additions name the bundled plant, brands and models, so they are checked together);
+    - an rdflib :class:`~rdflib.Graph` (or ``Dataset``: the union of its graphs): that graph as the whole
+      data, the ontology merged into a copy of it (the caller's graph is left unchanged), plus the ``data``
+      files. A graph from :func:`open_graph` with your own triples added is the usual case.
+
+    With ``reasoned``, the class memberships OWL 2 RL infers are checked too (files only), and a
+    contradiction raises :class:`~alliance_kg.reasoning.Inconsistency`. ``threshold`` (``violation``,
+    ``warning`` or ``info``) is the severity from which :attr:`Report.conforms` fails; every result is
+    reported. The :class:`~alliance_kg.validate.Report` has ``conforms``, ``results`` (focus node and its
+    label, path, value, message, severity, shape), ``failing`` and ``graph`` (the SHACL report).
+
+    >>> validate().conforms
+    True
+    >>> validate("my-2025-figure.ttl").failing  # doctest: +SKIP
+    [Result(severity='Violation', focus='…/production-figure/ampere-douai-2025', …)]
+    """
+    from . import validate as validation
+
+    if threshold not in validation.SEVERITIES:
+        raise UsageError(f"threshold must be one of {', '.join(validation.SEVERITIES)}, not {threshold!r}")
+    files = _files(data)
+    if target is None or isinstance(target, str | os.PathLike):
+        files = ([] if target is None else [Path(target)]) + files
+        return validation.validate(files, reasoned=reasoned, threshold=threshold)
+    from rdflib import Graph
+
+    if isinstance(target, Graph):
+        if reasoned:
+            raise UsageError(
+                "validate(graph, reasoned=True) is not supported: reasoning runs on files; write the "
+                "graph to a file (graph.serialize('mine.ttl')) and validate that path"
+            )
+        from . import paths
+        from .graph import bind_prefixes, parse_file
+
+        merged = bind_prefixes(Graph())
+        if hasattr(target, "quads"):  # a Dataset or ConjunctiveGraph: the union of its graphs
+            for s, p, o, _ in target.quads((None, None, None, None)):
+                merged.add((s, p, o))
+        else:
+            for triple in target:
+                merged.add(triple)
+        parse_file(paths.ontology_file(), into=merged)
+        for path in files:
+            parse_file(path, into=merged)
+        return validation.validate_graph(merged, threshold=threshold, inplace=True)
+    return validation.validate([*_files(target), *files], reasoned=reasoned, threshold=threshold)
+
+
+def _named_query(q: str | os.PathLike[str]) -> NamedQuery:
+    """A catalogue name, a path to a query file, or inline SPARQL, as a :class:`NamedQuery`."""
+    from . import catalogue
+
+    if isinstance(q, os.PathLike):
+        path = Path(q)
+    elif not isinstance(q, str):
+        raise UsageError(f"query: expected a query name, a file path or SPARQL text, got {type(q).__name__}")
+    elif _NAME.fullmatch(q.strip()):
+        return catalogue.find(q.strip())
+    elif _INLINE.search(q):
+        return catalogue.parse_query_text(q)
+    else:
+        path = Path(q)
+    if not path.is_file():
+        raise UsageError(f"query file {path} does not exist")
+    return catalogue.parse_query_file(path)
+
+
+def _param_text(name: str, value: object) -> str:
+    """A parameter value as the text ``--param NAME=TEXT`` would give (checked by ``params.bind``)."""
+    import datetime
+    import decimal
+
+    if isinstance(value, str):  # rdflib's URIRef and Literal are strings: their IRI, their lexical form
+        return value
+    if isinstance(value, ox.NamedNode):
+        return f"<{value.value}>"
+    if isinstance(value, ox.Literal):
+        return value.value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float | decimal.Decimal):
+        return str(value)
+    if isinstance(value, datetime.date | datetime.datetime):
+        return value.isoformat()
+    raise UsageError(
+        f"parameter {name}: cannot use a {type(value).__name__} value; give a string (an IRI, a CURIE, a "
+        "label, or a literal's lexical form), a number or a date"
+    )
+
+
+def query(
+    q: str | os.PathLike[str],
+    params: Mapping[str, ParamValue] | None = None,
+    *,
+    data: DataFiles = (),
+    reasoned: bool | None = None,
+    store: ox.Store | None = None,
+    timeout: float | None = None,
+) -> Result:
+    """Run a query and return its :class:`Result`, read in full.
+
+    ``q`` is a catalogue name (``"list-models"``; ``alliance-kg queries`` lists them, ``checks/NAME`` for
+    the consistency checks), a path to a query file (``.rq``, ``.sparql``, any name), or SPARQL text. The
+    project's prefixes (``akg:``, ``schema:``, ``vehicle:``…) need not be declared.
+
+    ``params`` binds the query's declared parameters (its ``# params:`` header), the others keeping their
+    defaults: a resource by IRI, CURIE or label (``{"model": "Nissan Micra"}``), a literal by value
+    (``{"year": 2024}``), resolved and checked as ``--param`` is on the command line. Values are bound as
+    RDF terms, never pasted into the query text.
+
+    The query runs on ``store`` when given (see :func:`open_store`), else on a new store of the bundled
+    graph plus ``data``; ``reasoned`` queries the OWL 2 RL closure, and ``None`` leaves it to the query's
+    own ``# reasoned:`` header. ``timeout`` (seconds) stops a query that runs longer
+    (:class:`~alliance_kg.engine.QueryTimeout`). The query goes through the same gate as on the command
+    line: ``SERVICE`` (federation) is refused.
+
+    >>> query("find-model-platform", {"model": "Nissan Micra"}).values()
+    [{'model': 'https://w3id.org/alliance-kg/id/vehicle/nissan-micra', ...}, ...]
+    >>> query("ASK { vehicle:nissan-micra akg:builtOnPlatform platform:ampr-small }").boolean
+    True
+    """
+    from . import params as parameters
+    from . import store as engine_store
+    from .engine import run_bounded
+
+    named = _named_query(q)
+    if store is None:
+        store = engine_store.open_store(
+            extra=_files(data), reasoned=named.reasoned if reasoned is None else reasoned
+        )
+    elif _files(data) or reasoned:
+        raise UsageError("query(store=…) runs on that store: give data and reasoned to open_store instead")
+    given = {name: _param_text(name, value) for name, value in (params or {}).items()}
+    kg = store
+
+    def work() -> Result:
+        # pyoxigraph's results belong to the thread that made them: resolve the parameters (their label
+        # lookups are queries too), run and read everything on the engine thread, which frees them there
+        bindings = parameters.bind(named, given, kg)
+        result = engine_store.run_query(kg, named.text, bindings)
+        try:
+            if isinstance(result, ox.QueryBoolean):
+                return Result("ASK", (), boolean=bool(result))
+            if isinstance(result, ox.QueryTriples):
+                form: Form = "DESCRIBE" if named.form == "DESCRIBE" else "CONSTRUCT"
+                return Result(form, (), triples=list(result))
+            variables = tuple(v.value for v in result.variables)
+            rows = [{name: term for name in variables if (term := row[name]) is not None} for row in result]
+            return Result("SELECT", variables, rows=rows)
+        except (OSError, RuntimeError) as exc:  # raised by the engine while it evaluates
+            raise QueryError(f"the query failed: {exc}") from None
+
+    return run_bounded(work, timeout=timeout or None)
+
+
+class Result:
+    """The answer to a query, read in full.
+
+    - ``form``: ``"SELECT"``, ``"ASK"``, ``"CONSTRUCT"`` or ``"DESCRIBE"``;
+    - ``variables``: the SELECT's variables, in the engine's order (``()`` for the other forms);
+    - :meth:`rows`: the solutions as RDF terms (pyoxigraph ``NamedNode``, ``BlankNode``, ``Literal``);
+    - :meth:`values`: the solutions as Python values;
+    - :meth:`to_dataframe`: the solutions as a pandas DataFrame with typed columns;
+    - ``boolean``: the answer of an ASK;
+    - :meth:`triples` and :meth:`graph`: the graph of a CONSTRUCT or DESCRIBE.
+
+    A method that does not fit the form (``rows()`` of an ASK) raises :class:`QueryError` saying which does.
+    """
+
+    __slots__ = ("_boolean", "_rows", "_triples", "form", "variables")
+
+    def __init__(
+        self,
+        form: Form,
+        variables: tuple[str, ...],
+        *,
+        rows: list[dict[str, Term]] | None = None,
+        boolean: bool | None = None,
+        triples: list[ox.Triple] | None = None,
+    ) -> None:
+        self.form: Form = form
+        self.variables: tuple[str, ...] = variables
+        self._rows = rows
+        self._boolean = boolean
+        self._triples = triples
+
+    def __repr__(self) -> str:
+        if self._boolean is not None:
+            return f"<Result ASK {self._boolean}>"
+        if self._triples is not None:
+            return f"<Result {self.form}: {len(self._triples)} triples>"
+        return f"<Result SELECT {' '.join('?' + v for v in self.variables)}: {len(self._rows or [])} rows>"
+
+    def __len__(self) -> int:
+        """The number of rows (SELECT), of triples (CONSTRUCT, DESCRIBE), or 1 for an ASK."""
+        if self._triples is not None:
+            return len(self._triples)
+        return 1 if self._boolean is not None else len(self._rows or [])
+
+    def _solutions(self, what: str) -> list[dict[str, Term]]:
+        if self._rows is None:
+            instead = "use .boolean" if self.form == "ASK" else "use .graph() or .triples()"
+            raise QueryError(f"{what} is for SELECT results; this is an {self.form} result: {instead}")
+        return self._rows
+
+    def rows(self) -> list[dict[str, Term]]:
+        """The solutions: one dict a row, variable name → RDF term (pyoxigraph's ``NamedNode``,
+        ``BlankNode``, ``Literal``); a variable left unbound in a row is absent from its dict."""
+        return [dict(row) for row in self._solutions("rows()")]
+
+    def values(self) -> list[dict[str, Value]]:
+        """The solutions as Python values, one dict a row with every variable (``None`` when unbound):
+
+        ====================================  ===================================================
+        xsd:integer (and its subtypes)        ``int``
+        xsd:decimal                           ``decimal.Decimal`` (exact: ``Decimal('550000000')``)
+        xsd:double, xsd:float                 ``float``
+        xsd:boolean                           ``bool``
+        xsd:date                              ``datetime.date``
+        xsd:dateTime                          ``datetime.datetime``
+        xsd:gYear                             ``int``, the year (``2024``)
+        strings, language-tagged strings,     ``str``, the lexical form as written (``"2025-09"`` for
+        xsd:gYearMonth, any other datatype    an xsd:gYearMonth)
+        IRIs                                  ``str``, the full IRI
+        blank nodes                           ``str``, ``"_:label"``
+        ====================================  ===================================================
+
+        A literal whose lexical form is not valid for its datatype is given as its ``str``.
+        """
+        solutions = self._solutions("values()")
+        return [{name: _python(row.get(name)) for name in self.variables} for row in solutions]
+
+    @property
+    def boolean(self) -> bool:
+        """The answer of an ASK query."""
+        if self._boolean is None:
+            raise QueryError(f".boolean is for ASK results; this is a {self.form} result")
+        return self._boolean
+
+    def triples(self) -> list[ox.Triple]:
+        """The triples of a CONSTRUCT or DESCRIBE result (pyoxigraph ``Triple``)."""
+        if self._triples is None:
+            instead = "use .boolean" if self.form == "ASK" else "use .rows(), .values() or .to_dataframe()"
+            raise QueryError(
+                f"triples() is for CONSTRUCT and DESCRIBE results; this is {self.form}: {instead}"
+            )
+        return list(self._triples)
+
+    def graph(self) -> Graph:
+        """The triples of a CONSTRUCT or DESCRIBE result as an rdflib :class:`~rdflib.Graph`, the project's
+        prefixes bound (``result.graph().serialize(format="turtle")``)."""
+        triples = self.triples()
+        from rdflib import Graph
+
+        from .graph import bind_prefixes
+        from .layout import to_rdflib
+
+        graph = bind_prefixes(Graph())
+        for triple in triples:
+            graph.add(to_rdflib(triple))
+        return graph
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """The solutions as a pandas DataFrame, one column a variable (in :attr:`variables` order), each
+        typed by the datatype its literals share:
+
+        =======================================  ============================================
+        xsd:integer (and subtypes), xsd:gYear    ``Int64`` (the year, for xsd:gYear)
+        xsd:decimal, xsd:double, xsd:float       ``Float64``
+        xsd:boolean                              ``boolean``
+        xsd:date, xsd:dateTime                   ``datetime64``
+        IRIs, blank nodes, strings, any other    ``string`` (IRIs in full; ``_:label`` for
+        datatype, or literals of mixed types     blank nodes; lexical forms)
+        =======================================  ============================================
+
+        Unbound values are missing (``<NA>``, ``NaT``). A column mixing IRIs and literals, or literals of
+        several datatypes, or holding a literal not valid for its datatype, is a ``string`` column of
+        lexical forms. Decimals become floats: exact for amounts below 2**53 (use :meth:`values` for
+        ``decimal.Decimal``). Needs pandas: ``pip install 'alliance-kg[pandas]'``.
+        """
+        solutions = self._solutions("to_dataframe()")
+        try:
+            import pandas as pd
+        except ImportError:
+            raise MissingDependency(
+                "to_dataframe() needs pandas, which is not installed: pip install 'alliance-kg[pandas]'"
+            ) from None
+        columns = {name: _column([row.get(name) for row in solutions]) for name in self.variables}
+        return pd.DataFrame(columns, columns=list(self.variables))
+
+
+def _python(term: Term | None) -> Value:
+    """An RDF term as a Python value (see :meth:`Result.values`)."""
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return term.value
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    if isinstance(term, ox.Triple):
+        return str(term)
+    converted = _literal_value(term)
+    return term.value if converted is None else converted
+
+
+def _literal_value(literal: ox.Literal) -> Value:
+    """A typed literal's Python value; ``None`` for a plain string or a lexical form not valid for its
+    datatype."""
+    import datetime
+    import decimal
+
+    datatype, text = literal.datatype.value, literal.value.strip()
+    try:
+        if datatype in _INTEGERS:
+            return int(text)
+        if datatype == _DECIMAL:
+            return decimal.Decimal(text)
+        if datatype in _FLOATS:
+            return float(text)
+        if datatype == _BOOLEAN:
+            return {"true": True, "1": True, "false": False, "0": False}[text]
+        if datatype == _DATE:
+            match = _DATE_LEXICAL.fullmatch(text)
+            return datetime.date(int(match[1]), int(match[2]), int(match[3])) if match else None
+        if datatype == _DATETIME:
+            return datetime.datetime.fromisoformat(text)
+        if datatype == _GYEAR:
+            match = _YEAR.fullmatch(text)
+            return int(match[1]) if match else None
+    except (ValueError, KeyError, ArithmeticError):
+        return None
+    return None
+
+
+_DTYPES = {_DECIMAL: "Float64", _BOOLEAN: "boolean", _GYEAR: "Int64", **dict.fromkeys(_FLOATS, "Float64")}
+
+
+def _column(terms: list[Term | None]) -> pd.Series:
+    """One DataFrame column of ``terms``, typed as :meth:`Result.to_dataframe` says."""
+    import datetime
+    import decimal
+
+    import pandas
+
+    bound = sum(t is not None for t in terms)
+    datatypes = {t.datatype.value if isinstance(t, ox.Literal) else None for t in terms if t is not None}
+    datatype = datatypes.pop() if len(datatypes) == 1 else None
+    if datatype is not None:
+        values = [_literal_value(t) if isinstance(t, ox.Literal) else None for t in terms]
+        if sum(v is not None for v in values) == bound:  # every literal valid for its datatype
+            if datatype in _INTEGERS:
+                return pandas.Series(values, dtype="Int64")
+            if datatype in _DTYPES:
+                numbers = [float(v) if isinstance(v, decimal.Decimal) else v for v in values]
+                return pandas.Series(numbers, dtype=_DTYPES[datatype])
+            if datatype in (_DATE, _DATETIME):
+                moments = [v if isinstance(v, datetime.date) else None for v in values]
+                try:
+                    return pandas.to_datetime(pandas.Series(moments, dtype=object))
+                except (ValueError, TypeError):  # mixed time zones: lexical forms
+                    pass
+    return pandas.Series([None if t is None else _python(t) for t in terms], dtype="string")
