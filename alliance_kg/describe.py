@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from .formats import curie, labels_for
-from .namespaces import AKG, PREFIXES, RDF
+from .namespaces import AKG, RDF
+from .store import select
 
 # ?this is projected because SPARQL substitutions (SEP-0007) only bind projected variables.
 _OUT = """
@@ -46,8 +47,8 @@ def resolve(store: ox.Store, thing: str) -> ox.NamedNode:
 def describe(store: ox.Store, thing: str, lang: str = "en") -> Description:
     node = resolve(store, thing)
     subs = {ox.Variable("this"): node}
-    rows = list(store.query(_OUT, prefixes=dict(PREFIXES), substitutions=subs))
-    incoming = list(store.query(_IN, prefixes=dict(PREFIXES), substitutions=subs))
+    rows = list(select(store, _OUT, substitutions=subs))
+    incoming = list(select(store, _IN, substitutions=subs))
     iris = {node.value}
     for row in rows:
         iris.add(row["p"].value)
@@ -85,7 +86,7 @@ def _source_names(store: ox.Store, sources: set[str]) -> dict[str, str]:
         return {}
     text = _SOURCE_NAMES % " ".join(f"<{s}>" for s in sorted(sources))
     names: dict[str, str] = {}
-    for row in store.query(text, prefixes=dict(PREFIXES)):
+    for row in select(store, text):
         src = row["src"].value
         if row["n"] is not None:
             names[src] = f"press release ¶{row['n'].value}"

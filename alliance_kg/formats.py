@@ -12,6 +12,7 @@ import pyoxigraph as ox
 from .errors import UsageError
 from .namespaces import PREFIXES
 from .namespaces import curie as curie  # re-exported: the one set of CURIE rules
+from .store import select
 
 TYPE_CHECKING = False  # typing itself costs a command-line query milliseconds to import
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ def labels_for(store: ox.Store, iris: Iterable[str], lang: str = "en") -> dict[s
         return {}
     text = _LABELS % " ".join(f"<{i}>" for i in iris)
     ranked: dict[str, tuple[int, str]] = {}
-    for row in store.query(text, prefixes=dict(PREFIXES)):
+    for row in select(store, text):
         label = row["label"]
         tag = getattr(label, "language", None)
         rank = 0 if tag == lang else 1 if tag == "en" else 2 if tag is None else 3
@@ -145,9 +146,11 @@ def write_result(
     return len(rows)
 
 
-def _newline(data: bytes) -> bytes:
+def _newline(data: bytes | None) -> bytes:
     """Serialisations end with a newline, so that a shell prompt does not follow them on their last line."""
-    return data if not data or data.endswith(b"\n") else data + b"\n"
+    if not data:
+        return b""
+    return data if data.endswith(b"\n") else data + b"\n"
 
 
 def _no_solutions(data: bytes, fmt: str) -> bool:

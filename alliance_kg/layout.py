@@ -35,11 +35,17 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from . import paths, rdfinput
 from .namespaces import GRAPH
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rdflib import BNode, Dataset, Literal, URIRef
+
+    RdfTerm = URIRef | BNode | Literal
 
 ONTOLOGY = GRAPH + "ontology"
 DATA = GRAPH + "data"
@@ -150,7 +156,7 @@ class Layout:
         store.extend(self.quads())
         return store
 
-    def rdflib_dataset(self):  # -> rdflib.Dataset
+    def rdflib_dataset(self) -> Dataset:
         """The layout as an rdflib dataset of named graphs, prefixes bound (for the rdflib serialisers)."""
         from rdflib import Dataset, URIRef
 
@@ -165,18 +171,20 @@ class Layout:
         return dataset
 
 
-def to_rdflib(triple: ox.Triple) -> tuple:
+def to_rdflib(triple: ox.Triple) -> tuple[RdfTerm, RdfTerm, RdfTerm]:
     """A pyoxigraph triple as an rdflib triple (simple literals plain, as rdflib's parsers give them)."""
-    return tuple(_rdflib_term(t) for t in (triple.subject, triple.predicate, triple.object))
+    return (_rdflib_term(triple.subject), _rdflib_term(triple.predicate), _rdflib_term(triple.object))
 
 
-def _rdflib_term(node):  # -> rdflib term
+def _rdflib_term(node: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> RdfTerm:
     from rdflib import BNode, Literal, URIRef
 
     if isinstance(node, ox.NamedNode):
         return URIRef(node.value)
     if isinstance(node, ox.BlankNode):
         return BNode(node.value)
+    if isinstance(node, ox.Triple):
+        raise ValueError("an RDF 1.2 triple term has no rdflib form")
     if node.language:
         return Literal(node.value, lang=node.language)
     if node.datatype.value == "http://www.w3.org/2001/XMLSchema#string":

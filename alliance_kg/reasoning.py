@@ -31,9 +31,13 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__, paths
 from .errors import AllianceKGError, CheckFailed
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rdflib import Graph
 
 log = logging.getLogger(__name__)
 
@@ -97,7 +101,7 @@ class Inconsistency(CheckFailed):
 _ERR = "http://www.daml.org/2002/03/agents/agent-ont#"
 
 
-def functional_clashes(graph) -> list[str]:
+def functional_clashes(graph: Graph) -> list[str]:
     """Resources with two values of a functional property (or two resources sharing a value of an
     inverse-functional one). OWL 2 RL would quietly make the values the same individual (owl:sameAs);
     in this graph distinct IRIs name distinct things, so that is an error."""
@@ -105,16 +109,16 @@ def functional_clashes(graph) -> list[str]:
     from rdflib.namespace import OWL, RDF
 
     problems = []
-    for prop in sorted(set(graph.subjects(RDF.type, OWL.FunctionalProperty))):
-        for subject in sorted(set(graph.subjects(prop, None))):
+    for prop in sorted(set(graph.subjects(RDF.type, OWL.FunctionalProperty)), key=str):
+        for subject in sorted(set(graph.subjects(prop, None)), key=str):
             values = sorted({str(v) for v in graph.objects(subject, prop)})
             if len(values) > 1 and isinstance(subject, URIRef):
                 problems.append(
                     f"functional property <{prop}> has {len(values)} values for <{subject}>: "
                     + ", ".join(values)
                 )
-    for prop in sorted(set(graph.subjects(RDF.type, OWL.InverseFunctionalProperty))):
-        for value in sorted(set(graph.objects(None, prop))):
+    for prop in sorted(set(graph.subjects(RDF.type, OWL.InverseFunctionalProperty)), key=str):
+        for value in sorted(set(graph.objects(None, prop)), key=str):
             subjects = sorted({str(s) for s in graph.subjects(prop, value)})
             if len(subjects) > 1:
                 problems.append(
@@ -124,7 +128,7 @@ def functional_clashes(graph) -> list[str]:
     return problems
 
 
-def closure(extra: Sequence[Path | str] = (), *, check: bool = True):  # -> rdflib.Graph
+def closure(extra: Sequence[Path | str] = (), *, check: bool = True) -> Graph:
     """The OWL 2 RL closure of ontology + data (+ ``extra``), as an rdflib graph (asserted and inferred).
     Contradictions raise :class:`Inconsistency` naming the resources involved (unless ``check`` is off)."""
     import owlrl
@@ -150,7 +154,7 @@ def closure(extra: Sequence[Path | str] = (), *, check: bool = True):  # -> rdfl
     return graph
 
 
-def _drop_generalised_triples(graph) -> None:
+def _drop_generalised_triples(graph: Graph) -> None:
     """owlrl can infer triples with a literal subject (generalised RDF), which cannot be written out, and
     says of every blank node of the ontology's axioms that it is owl:sameAs itself, which says nothing
     and keeps RDF lists from being written as lists (JSON-LD, Turtle)."""

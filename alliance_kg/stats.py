@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from .formats import curie, labels_for
-from .namespaces import PREFIXES
+from .store import select
 
 
 @dataclass
@@ -20,37 +20,34 @@ class Stats:
 
 
 def compute(store: ox.Store, lang: str = "en") -> Stats:
-    pfx = dict(PREFIXES)
     triples = len(store)
     classes = [
         (r["c"].value, int(r["n"].value))
-        for r in store.query(
+        for r in select(
+            store,
             "SELECT ?c (COUNT(DISTINCT ?x) AS ?n) WHERE { ?x a ?c FILTER(?c != rdf:Statement) } "
             "GROUP BY ?c ORDER BY DESC(?n) ?c",
-            prefixes=pfx,
         )
     ]
     properties = [
         (curie(r["p"].value), int(r["n"].value))
-        for r in store.query(
-            "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY DESC(?n) ?p", prefixes=pfx
+        for r in select(
+            store, "SELECT ?p (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?p ORDER BY DESC(?n) ?p"
         )
     ]
     sources = [
         (r["doc"].value, int(r["n"].value))
-        for r in store.query(
+        for r in select(
+            store,
             """SELECT ?doc (COUNT(DISTINCT ?st) AS ?n) WHERE {
              ?st prov:wasDerivedFrom ?src .
              OPTIONAL { ?src akg:isParagraphOf ?parent }
              BIND(COALESCE(?parent, ?src) AS ?doc)
            } GROUP BY ?doc ORDER BY DESC(?n) ?doc""",
-            prefixes=pfx,
         )
     ]
     statements = int(
-        next(iter(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s a rdf:Statement }", prefixes=pfx)))[
-            "n"
-        ].value
+        next(iter(select(store, "SELECT (COUNT(*) AS ?n) WHERE { ?s a rdf:Statement }")))["n"].value
     )
     labels = labels_for(store, [c for c, _ in classes] + [d for d, _ in sources], lang)
     return Stats(

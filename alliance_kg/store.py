@@ -83,3 +83,17 @@ def run_query(
         raise checked.syntax_error(exc) from None
     except (ValueError, OSError, RuntimeError) as exc:
         raise QueryError(f"the query failed: {exc}") from None
+
+
+def select(
+    store: ox.Store,
+    text: str,
+    *,
+    substitutions: Mapping[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] | None = None,
+) -> ox.QuerySolutions:
+    """The solutions of one of the package's own SELECT queries (trusted text, the project's prefixes): a
+    query of any other form is a bug, reported as such."""
+    result = store.query(text, prefixes=dict(PREFIXES), substitutions=dict(substitutions or {}) or None)
+    if not isinstance(result, ox.QuerySolutions):  # pragma: no cover - a bug in the caller's text
+        raise TypeError(f"expected a SELECT query, got {type(result).__name__}")
+    return result

@@ -192,8 +192,9 @@ class _Stream:
 
     def feed(self, data: bytes, last: bool) -> bytes:
         if self.coding == "br":
-            out = self.brotli.process(data)
-            return out + (self.brotli.finish() if last else self.brotli.flush())
+            out: bytes = self.brotli.process(data)
+            end: bytes = self.brotli.finish() if last else self.brotli.flush()
+            return out + end
         out = self.zlib.compress(data)
         return out + self.zlib.flush(zlib.Z_FINISH if last else zlib.Z_SYNC_FLUSH)
 
@@ -311,7 +312,7 @@ class _Responder:
     def _presented_strong(self, etag: str) -> bool:
         """Whether the client's If-None-Match holds ``etag`` in its strong form: it has the identity copy."""
         tags = parse_entity_tags(", ".join(self.request.getlist("if-none-match")))
-        return bool(tags) and etag in tags
+        return tags is not None and etag in tags
 
     async def _first_body(self, message: Message) -> None:
         assert self.start is not None and self.coding is not None

@@ -33,6 +33,7 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import cast
 
 from .execute import Graphs, QueryRequest, QueryResponse, execute, timed_out
 from .sandbox import SandboxUnavailable, deny_network
@@ -93,7 +94,7 @@ def _serve(  # pragma: no cover - runs in the subprocess
 
 
 class _Worker:
-    def __init__(self, process: subprocess.Popen, outbox: Connection, inbox: Connection) -> None:
+    def __init__(self, process: subprocess.Popen[bytes], outbox: Connection, inbox: Connection) -> None:
         self.process = process
         self.outbox = outbox  # requests go out
         self.inbox = inbox  # responses come in
@@ -136,7 +137,12 @@ async def _readable(conn: Connection, deadline: float) -> bool:
     loop = asyncio.get_running_loop()
     ready = loop.create_future()
     fd = conn.fileno()
-    loop.add_reader(fd, lambda: ready.done() or ready.set_result(True))
+
+    def wake() -> None:
+        if not ready.done():
+            ready.set_result(True)
+
+    loop.add_reader(fd, wake)
     try:
         return await asyncio.wait_for(ready, timeout=max(0.0, deadline - time.monotonic()))
     except TimeoutError:
@@ -172,7 +178,7 @@ class QueryPool:
         self._threads = ThreadPoolExecutor(max_workers=size + 1, thread_name_prefix="akg-query-start")
         self._idle: asyncio.Queue[_Worker] | None = None
         self._workers: set[_Worker] = set()
-        self._tasks: set[asyncio.Task] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
 
     @property
@@ -272,7 +278,7 @@ class QueryPool:
                 )
                 self._replace(worker)
                 return timed_out(self.timeout)
-            response = worker.inbox.recv()
+            response = cast(QueryResponse, worker.inbox.recv())  # what the worker sends back
         except (EOFError, OSError):
             log.error("query worker %s stopped unexpectedly; starting another", worker.pid)
             self._replace(worker)
@@ -299,7 +305,7 @@ class QueryPool:
             return
         self._release(worker)
 
-    def _track(self, task: asyncio.Task) -> None:
+    def _track(self, task: asyncio.Task[None]) -> None:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
