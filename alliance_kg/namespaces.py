@@ -45,6 +45,12 @@ PREFIXES: dict[str, str] = {
     "schema": SCHEMA,
     "foaf": FOAF,
     "vann": VANN,
+    # vocabularies the alignment and the metadata use (without them rdflib makes up ns1:, ns2:… in an order
+    # that varies between runs)
+    "schemahttp": "http://schema.org/",
+    "bibo": "http://purl.org/ontology/bibo/",
+    "wdt": "http://www.wikidata.org/prop/direct/",
+    "wd": "http://www.wikidata.org/entity/",
     "organisation": ID + "organisation/",
     "brand": ID + "brand/",
     "person": ID + "person/",
