@@ -210,12 +210,14 @@ def _version() -> str:
 
 
 def test_the_kit_is_what_w3id_asks_for() -> None:
-    """An .htaccess and a README.md (w3id.org's README: "Creating a New Identifier"), with the maintainers'
-    placeholders plainly marked, and the current version IRI routed."""
+    """An .htaccess and a README.md (w3id.org's README: "Creating a New Identifier"), saying who administers
+    the space and how the submitter's contact is added, and the current version IRI routed."""
     htaccess = (KIT / ".htaccess").read_text(encoding="utf-8")
     readme = (KIT / "README.md").read_text(encoding="utf-8")
-    assert "## Contact" in htaccess and "alliance-kg contributors" in htaccess and "TO FILL" in htaccess
-    assert "alliance-kg contributors" in readme and "TO FILL" in readme
+    assert "## Contact" in htaccess and "alliance-kg contributors" in htaccess
+    assert "alliance-kg contributors" in readme and "## Contact" in readme
+    for text in (htaccess, readme):
+        assert "GitHub username" in text and "pull request" in text
     assert PLACEHOLDER in readme  # which line to change is said there too
     assert f"\nRewriteRule ^ontology/{re.escape(_version())}$ " in htaccess
     assert not re.search(r"[\w.+-]+@[\w-]+\.[\w.]+", htaccess + readme), "no e-mail address is invented"
