@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -34,13 +34,15 @@ TYPE_CHECKING = False  # importing typing costs every command-line query millise
 if TYPE_CHECKING:
     import datetime
     import decimal
-    from typing import Literal, TypeAlias
+    from typing import Any, Literal, TypeAlias
 
     import pandas as pd
     from rdflib import Dataset, Graph
 
     from .catalogue import NamedQuery
+    from .describe import Description
     from .layout import Layout
+    from .stats import Stats
     from .validate import Report
 
     #: One RDF file, or several.
@@ -57,12 +59,14 @@ __all__ = [
     "Result",
     "Term",
     "closure",
+    "describe",
     "export",
     "layout",
     "open_dataset",
     "open_graph",
     "open_store",
     "query",
+    "stats",
     "validate",
 ]
 
@@ -107,10 +111,13 @@ def _files(data: DataFiles) -> list[Path]:
     return files
 
 
-def open_store(data: DataFiles = (), *, reasoned: bool = False) -> ox.Store:
+def open_store(
+    data: DataFiles = (), *, reasoned: bool = False, on_compute: Callable[[], None] | None = None
+) -> ox.Store:
     """The bundled ontology and instance data, plus the user's ``data`` files, in an in-memory pyoxigraph
     store: the engine :func:`query` and the command line use (SPARQL 1.1, a few milliseconds to open).
-    With ``reasoned``, the store holds the OWL 2 RL closure instead.
+    With ``reasoned``, the store holds the OWL 2 RL closure instead (read from the cache; when it has to
+    be computed, ``on_compute`` is called first, to say so).
 
     >>> store = open_store()
     >>> bool(store.query("ASK { ?m a <https://w3id.org/alliance-kg/ontology#VehicleModel> }"))
@@ -119,7 +126,7 @@ def open_store(data: DataFiles = (), *, reasoned: bool = False) -> ox.Store:
     """
     from . import store
 
-    return store.open_store(extra=_files(data), reasoned=reasoned)
+    return store.open_store(extra=_files(data), reasoned=reasoned, on_compute=on_compute)
 
 
 def open_graph(data: DataFiles = (), *, reasoned: bool = False) -> Graph:
@@ -182,22 +189,31 @@ def closure(data: DataFiles = ()) -> Graph:
     return graph
 
 
-def export(fmt: str, *, data: DataFiles = (), reasoned: bool = False) -> bytes:
+def export(fmt: str, *, data: DataFiles = (), reasoned: bool = False, void: bool = False) -> bytes:
     """The graph (plus the user's ``data``; with ``reasoned``, its closure) serialised in ``fmt`` — ``ttl``
-    (or ``turtle``), ``nt``, ``jsonld``, ``xml``, or a quad format of named graphs, ``nq`` or ``trig`` —
-    byte for byte what ``alliance-kg export --format FMT`` writes (deterministic: canonical blank nodes,
-    sorted triples).
+    (or ``turtle``), ``nt``, ``jsonld``, ``xml``, or a quad format of named graphs, ``nq`` or ``trig``;
+    any case, and the aliases of the command line — byte for byte what ``alliance-kg export --format FMT``
+    writes (deterministic: canonical blank nodes, sorted triples). With ``void``, the VoID description of
+    that dataset instead (one graph: not ``nq`` or ``trig``).
 
     >>> export("nt").splitlines()[0].startswith(b"<")
     True
     """
     from . import export as export_module
+    from .formatnames import UnknownFormat, resolve
 
-    name = fmt.strip().lower()
-    if name not in export_module.FORMATS:
-        known = ", ".join(sorted(export_module.FORMATS))
-        raise UsageError(f"unknown export format {fmt!r}; use one of {known}")
+    try:
+        name = resolve("export", fmt)
+    except UnknownFormat as exc:
+        raise UsageError(str(exc)) from None
     files = _files(data)
+    if void:
+        from . import void as void_module
+
+        if name in export_module.QUAD_FORMATS:
+            raise UsageError("--void writes one graph: use --format ttl, nt, jsonld or xml")
+        description = void_module.describe(void_module.dataset(extra=files, reasoned=reasoned))
+        return export_module.serialize_graph(description, name)
     if name in export_module.QUAD_FORMATS:
         from .graph import load_dataset
 
@@ -219,6 +235,7 @@ def validate(
     data: DataFiles = (),
     reasoned: bool = False,
     threshold: str = "violation",
+    progress: Callable[[str], None] | None = None,
 ) -> Report:
     """Check the graph against the SHACL shapes (``ontology/shapes.ttl``), as ``alliance-kg validate``.
 
@@ -236,6 +253,7 @@ def validate(
     ``warning`` or ``info``) is the severity from which :attr:`Report.conforms` fails; every result is
     reported. The :class:`~alliance_kg.validate.Report` has ``conforms``, ``results`` (focus node and its
     label, path, value, message, severity, shape), ``failing`` and ``graph`` (the SHACL report).
+    ``progress`` is called with a line of text for each step that takes time (files only).
 
     >>> validate().conforms
     True
@@ -249,7 +267,7 @@ def validate(
     files = _files(data)
     if target is None or isinstance(target, str | os.PathLike):
         files = ([] if target is None else [Path(target)]) + files
-        return validation.validate(files, reasoned=reasoned, threshold=threshold)
+        return validation.validate(files, reasoned=reasoned, threshold=threshold, progress=progress)
     from rdflib import Graph
 
     if isinstance(target, Graph):
@@ -272,7 +290,44 @@ def validate(
         for path in files:
             parse_file(path, into=merged)
         return validation.validate_graph(merged, threshold=threshold, inplace=True)
-    return validation.validate([*_files(target), *files], reasoned=reasoned, threshold=threshold)
+    return validation.validate(
+        [*_files(target), *files], reasoned=reasoned, threshold=threshold, progress=progress
+    )
+
+
+def describe(
+    thing: str,
+    *,
+    data: DataFiles = (),
+    reasoned: bool = False,
+    lang: str = "en",
+    on_compute: Callable[[], None] | None = None,
+) -> Description:
+    """Everything the graph says about one resource — named by IRI, CURIE (``vehicle:nissan-micra``) or
+    label (``"Nissan Micra"``) — with the source of each fact, as ``alliance-kg describe THING``:
+    a :class:`~alliance_kg.describe.Description` (``iri``, ``label``, ``types``, ``facts`` as (property,
+    value, sources), ``incoming`` as (subject, property)), labels in ``lang``. ``on_compute``: as for
+    :func:`open_store`.
+
+    >>> describe("Nissan Micra").iri
+    'https://w3id.org/alliance-kg/id/vehicle/nissan-micra'
+    """
+    from . import describe as describe_module
+
+    return describe_module.describe(open_store(data, reasoned=reasoned, on_compute=on_compute), thing, lang)
+
+
+def stats(*, data: DataFiles = (), lang: str = "en") -> Stats:
+    """Figures about the graph (plus ``data``), as ``alliance-kg stats``: a :class:`~alliance_kg.stats.Stats`
+    with the number of triples, the data classes with their instances (the OWL metaclasses apart), the
+    properties by use, and the sources with the facts citing them.
+
+    >>> stats().triples > 3000
+    True
+    """
+    from . import stats as stats_module
+
+    return stats_module.compute(open_store(data), lang)
 
 
 def _named_query(q: str | os.PathLike[str]) -> NamedQuery:
@@ -318,19 +373,22 @@ def _param_text(name: str, value: object) -> str:
 
 
 def query(
-    q: str | os.PathLike[str],
+    q: str | os.PathLike[str] | NamedQuery,
     params: Mapping[str, ParamValue] | None = None,
     *,
     data: DataFiles = (),
     reasoned: bool | None = None,
     store: ox.Store | None = None,
     timeout: float | None = None,
+    allow_service: bool = False,
 ) -> Result:
     """Run a query and return its :class:`Result`, read in full.
 
     ``q`` is a catalogue name (``"list-models"``; ``alliance-kg queries`` lists them, ``checks/NAME`` for
-    the consistency checks), a path to a query file (``.rq``, ``.sparql``, any name), or SPARQL text. The
-    project's prefixes (``akg:``, ``schema:``, ``vehicle:``…) need not be declared.
+    the consistency checks), a path to a query file (``.rq``, ``.sparql``, any name), SPARQL text, or a
+    :class:`~alliance_kg.catalogue.NamedQuery`. The project's prefixes (``akg:``, ``schema:``,
+    ``vehicle:``…) need not be declared. ``SELECT *`` gives its variables in the order they first appear
+    in the query.
 
     ``params`` binds the query's declared parameters (its ``# params:`` header), the others keeping their
     defaults: a resource by IRI, CURIE or label (``{"model": "Nissan Micra"}``), a literal by value
@@ -341,18 +399,22 @@ def query(
     graph plus ``data``; ``reasoned`` queries the OWL 2 RL closure, and ``None`` leaves it to the query's
     own ``# reasoned:`` header. ``timeout`` (seconds) stops a query that runs longer
     (:class:`~alliance_kg.engine.QueryTimeout`). The query goes through the same gate as on the command
-    line: ``SERVICE`` (federation) is refused.
+    line: ``SERVICE`` (federation) is refused unless ``allow_service``.
+
+    An empty result that asks for terms only the OWL 2 RL closure has (schema.org, ORG, PROV… classes and
+    properties the ontology aligns with) carries a note saying so in :attr:`Result.notes`.
 
     >>> query("find-model-platform", {"model": "Nissan Micra"}).values()
     [{'model': 'https://w3id.org/alliance-kg/id/vehicle/nissan-micra', ...}, ...]
     >>> query("ASK { vehicle:nissan-micra akg:builtOnPlatform platform:ampr-small }").boolean
     True
     """
+    from . import catalogue
     from . import params as parameters
     from . import store as engine_store
     from .engine import run_bounded
 
-    named = _named_query(q)
+    named = q if isinstance(q, catalogue.NamedQuery) else _named_query(q)
     if store is None:
         store = engine_store.open_store(
             extra=_files(data), reasoned=named.reasoned if reasoned is None else reasoned
@@ -366,20 +428,92 @@ def query(
         # pyoxigraph's results belong to the thread that made them: resolve the parameters (their label
         # lookups are queries too), run and read everything on the engine thread, which frees them there
         bindings = parameters.bind(named, given, kg)
-        result = engine_store.run_query(kg, named.text, bindings)
+        result = engine_store.run_query(kg, named.text, bindings, allow_service=allow_service)
         try:
             if isinstance(result, ox.QueryBoolean):
-                return Result("ASK", (), boolean=bool(result))
+                return Result("ASK", (), boolean=bool(result), store=kg)
             if isinstance(result, ox.QueryTriples):
                 form: Form = "DESCRIBE" if named.form == "DESCRIBE" else "CONSTRUCT"
-                return Result(form, (), triples=list(result))
+                return Result(form, (), triples=list(result), store=kg)
+            projected = _star_projection(named.text, [v.value for v in result.variables])
+            if projected is not None:
+                reordered = engine_store.run_query(kg, projected, bindings, allow_service=allow_service)
+                assert isinstance(reordered, ox.QuerySolutions)
+                result = reordered
             variables = tuple(v.value for v in result.variables)
             rows = [{name: term for name in variables if (term := row[name]) is not None} for row in result]
-            return Result("SELECT", variables, rows=rows)
-        except (OSError, RuntimeError) as exc:  # raised by the engine while it evaluates
+            return Result("SELECT", variables, rows=rows, store=kg)
+        except (OSError, RuntimeError) as exc:  # raised by the engine while it evaluates (a SERVICE call…)
             raise QueryError(f"the query failed: {exc}") from None
 
-    return run_bounded(work, timeout=timeout or None)
+    answer = run_bounded(work, timeout=timeout or None)
+    answer.title = named.title
+    if answer.empty:
+        only = _closure_only_terms(kg, named.text)
+        if only:
+            from .namespaces import curie
+
+            terms = ", ".join(curie(t) for t in only)
+            verb = "appears" if len(only) == 1 else "appear"
+            answer.notes = (f"no results; {terms} {verb} only in the OWL 2 RL closure: add --reasoned",)
+    return answer
+
+
+_TOKENS: tuple[re.Pattern[str], re.Pattern[str]] | None = None  # compiled on first use (SELECT *)
+
+
+def _star_projection(text: str, variables: list[str]) -> str | None:
+    """For ``SELECT *``, the query with ``*`` written as its variables in the order they first appear in
+    the query (Oxigraph orders them alphabetically); None for any other query, or when the order holds.
+    IRIs, strings and comments are skipped when looking for ``?variables``."""
+    global _TOKENS
+    if _TOKENS is None:
+        _TOKENS = (
+            re.compile(
+                r"\A((?:\s+|#[^\n]*(?:\n|\Z)|PREFIX\s+[^\s:]*:\s*<[^<>]*>|BASE\s*<[^<>]*>)*"
+                r"SELECT\s+(?:(?:DISTINCT|REDUCED)\s+)?)\*",
+                re.I,
+            ),
+            re.compile(r"<[^<>\"{}|^`\\\s]*>|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|#[^\n]*|[?$](\w+)"),
+        )
+    star, token = _TOKENS
+    match = star.match(text)
+    if match is None or not variables:
+        return None
+    seen: dict[str, int] = {}
+    for found in token.finditer(text, match.end()):
+        if found[1] and found[1] not in seen:
+            seen[found[1]] = len(seen)
+    ordered = sorted(variables, key=lambda v: seen.get(v, len(seen)))
+    if ordered == variables:
+        return None
+    return text[: match.end() - 1] + " ".join(f"?{v}" for v in ordered) + text[match.end() :]
+
+
+#: The terms that only OWL 2 RL reasoning gives instances or uses: what the ontology aligns its own
+#: classes and properties with (schema.org, ORG, PROV…), absent from the asserted graph.
+_CLOSURE_ONLY = """
+SELECT DISTINCT ?t WHERE {
+  VALUES ?t { %s }
+  ?x rdfs:subClassOf|rdfs:subPropertyOf|owl:equivalentClass|owl:equivalentProperty|owl:inverseOf
+     |rdfs:domain|rdfs:range ?t .
+  FILTER NOT EXISTS { ?s ?t ?o }
+  FILTER NOT EXISTS { ?s a ?t }
+} ORDER BY ?t"""
+
+
+def _closure_only_terms(kg: ox.Store, text: str) -> list[str]:
+    """The IRIs in the query ``text`` that the graph in ``kg`` never uses as a class or a property, while
+    the ontology makes OWL 2 RL infer them (superclasses, super-properties, equivalents, inverses)."""
+    from .gate import check
+    from .namespaces import PREFIXES
+    from .store import select
+
+    iris = sorted(set(re.findall(r"<([^<>\s]*)>", check(text, allow_service=True, prefixes=PREFIXES).text)))
+    if not iris:
+        return []
+    rows = select(kg, _CLOSURE_ONLY % " ".join(f"<{i}>" for i in iris))
+    return [row["t"].value for row in rows]
 
 
 class Result:
@@ -391,12 +525,15 @@ class Result:
     - :meth:`values`: the solutions as Python values;
     - :meth:`to_dataframe`: the solutions as a pandas DataFrame with typed columns;
     - ``boolean``: the answer of an ASK;
-    - :meth:`triples` and :meth:`graph`: the graph of a CONSTRUCT or DESCRIBE.
+    - :meth:`triples` and :meth:`graph`: the graph of a CONSTRUCT or DESCRIBE;
+    - :meth:`serialize`: the result in any ``alliance-kg query --format`` (CSV, JSON, a table…);
+    - ``notes``: hints about the result (an empty result that needs ``reasoned``), as the command line
+      prints them on stderr.
 
     A method that does not fit the form (``rows()`` of an ASK) raises :class:`QueryError` saying which does.
     """
 
-    __slots__ = ("_boolean", "_rows", "_triples", "form", "variables")
+    __slots__ = ("_boolean", "_rows", "_store", "_triples", "form", "notes", "title", "variables")
 
     def __init__(
         self,
@@ -406,12 +543,17 @@ class Result:
         rows: list[dict[str, Term]] | None = None,
         boolean: bool | None = None,
         triples: list[ox.Triple] | None = None,
+        store: ox.Store | None = None,
     ) -> None:
         self.form: Form = form
         self.variables: tuple[str, ...] = variables
+        self.notes: tuple[str, ...] = ()
+        #: the query's title (its ``# title:`` header), used as the title of a chart
+        self.title: str = ""
         self._rows = rows
         self._boolean = boolean
         self._triples = triples
+        self._store = store  # where the labels of a table come from
 
     def __repr__(self) -> str:
         if self._boolean is not None:
@@ -425,6 +567,64 @@ class Result:
         if self._triples is not None:
             return len(self._triples)
         return 1 if self._boolean is not None else len(self._rows or [])
+
+    @property
+    def empty(self) -> bool:
+        """No solution, no triple, or an ASK answered false."""
+        if self._boolean is not None:
+            return not self._boolean
+        return not (self._rows if self._triples is None else self._triples)
+
+    def serialize(self, fmt: str | None = None, *, lang: str = "en", iris: bool = False) -> bytes:
+        """The result as ``alliance-kg query --format FMT`` writes it, ending with a newline: SELECT and
+        ASK in ``csv`` (the default), ``tsv``, ``json``, ``xml`` (SPARQL results, as Oxigraph writes
+        them), ``table`` or ``md`` (labels in ``lang`` instead of IRIs unless ``iris``; columns repeating
+        an earlier one left out), or ``svg``: a chart of the numbers by year, date or category (see
+        :meth:`chart`; needs ``pip install 'alliance-kg[pictures]'``); CONSTRUCT and DESCRIBE in
+        ``turtle`` (the default, with the project's prefixes), ``nt``, ``jsonld`` or ``xml`` (RDF/XML).
+        Any case, and the aliases of the command line.
+
+        >>> query("list-production").serialize().splitlines()[0]
+        b'plant,figure,year,unitsProduced,figureAsPublished'
+        """
+        from . import formats
+        from .formatnames import UnknownFormat, resolve
+
+        graph = self._triples is not None
+        try:
+            name = resolve("query", fmt) if fmt is not None else "turtle" if graph else "csv"
+        except UnknownFormat as exc:
+            raise UsageError(str(exc)) from None
+        if name == "svg":
+            if self._rows is None:
+                raise UsageError(f"--format svg draws a chart of a SELECT result, not of {self.form}")
+            spec = self.chart()
+            if spec is None:
+                raise UsageError(
+                    "no chart fits this result: --format svg draws a SELECT result with a number over a "
+                    "year, a date or a category, one row a bar"
+                )
+            from .charts import to_svg
+
+            text = to_svg(spec)
+            return (text if text.endswith("\n") else text + "\n").encode("utf-8")
+        if self._triples is not None:
+            return formats.serialize_triples(self._triples, name)
+        if self._boolean is not None:
+            return formats.serialize_boolean(self._boolean, name)
+        return formats.serialize_solutions(
+            self.variables, self._rows or [], name, self._store, lang=lang, iris=iris
+        )
+
+    def chart(self, title: str | None = None) -> dict[str, Any] | None:
+        """A Vega-Lite specification charting this SELECT result (numbers over years, dates or categories:
+        :func:`alliance_kg.charts.chart_spec`), titled ``title`` or the query's title; ``None`` when no
+        chart fits (or for an ASK, CONSTRUCT or DESCRIBE result)."""
+        if self._rows is None:
+            return None
+        from .charts import chart_spec
+
+        return chart_spec(self.variables, self.values(), title=self.title if title is None else title)
 
     def _solutions(self, what: str) -> list[dict[str, Term]]:
         if self._rows is None:

@@ -11,16 +11,23 @@ fast.
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from . import __version__
-from .errors import AllianceKGError, QueryError, UsageError
+from .errors import AllianceKGError, UsageError
 from .formatnames import converter as _format_type
 from .formatnames import describe as _format_names
+
+TYPE_CHECKING = False  # importing typing costs every command-line query milliseconds
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
+
+    import pyoxigraph as ox
+
+    from .catalogue import NamedQuery
 
 EXAMPLES = {
     "query": """examples:
@@ -42,6 +49,12 @@ EXAMPLES = {
   alliance-kg completion bash > ~/.local/share/bash-completion/completions/alliance-kg
   alliance-kg completion zsh > ~/.zfunc/_alliance-kg        # with fpath+=(~/.zfunc) before compinit
   alliance-kg completion fish > ~/.config/fish/completions/alliance-kg.fish""",
+    "pictures": """examples:
+  alliance-kg pictures docs/pictures          # class-diagram.svg, production.svg, timeline.svg
+  alliance-kg query list-production --format svg > production.svg   # a chart of any SELECT result
+
+The charts are Vega-Lite specifications drawn by vl-convert (pip install 'alliance-kg[pictures]'); the
+class diagram is drawn from the ontology. Each file is written whole (a temporary file renamed).""",
     "template": """examples:
   alliance-kg template vehicle > my-additions.ttl     # a fictional vehicle model: edit, then
   alliance-kg validate --data my-additions.ttl
@@ -106,23 +119,51 @@ The endpoint is read-only: SPARQL Update, LOAD and SERVICE are refused; nothing 
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse exits 2 too, but through our one error path
+    def error(self, message: str) -> NoReturn:  # argparse exits 2 too, but through our one error path
         raise UsageError(f"{message}\n{self.format_usage().strip()}")
 
 
-class _Unused:
+class _Unused(argparse.ArgumentParser):
     """Stands in for the subparsers of the commands not being run: building all of argparse's parsers
-    costs milliseconds on every call of a command that must start fast."""
+    costs milliseconds on every call of a command that must start fast. Takes their arguments, keeps
+    nothing (argparse's own initialiser is not run: nothing of it is used)."""
 
-    def __getattr__(self, _name: str):
-        return lambda *args, **kwargs: self
+    def __init__(self) -> None:
+        pass
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        return _UNUSED_ACTION
+
+    def add_mutually_exclusive_group(self, **kwargs: Any) -> argparse._MutuallyExclusiveGroup:
+        return _UnusedGroup()
+
+    def set_defaults(self, **kwargs: Any) -> None:
+        pass
+
+
+class _UnusedGroup(argparse._MutuallyExclusiveGroup):
+    """The mutually exclusive group of an :class:`_Unused` parser: takes arguments, keeps nothing."""
+
+    def __init__(self) -> None:
+        pass
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        return _UNUSED_ACTION
+
+
+_UNUSED_ACTION = argparse.Action([], argparse.SUPPRESS)
 
 
 def _subparser(
-    sub, name: str, help_text: str, only: str | None = None, *, add_help: bool = True
+    sub: argparse._SubParsersAction[_Parser],
+    name: str,
+    help_text: str,
+    only: str | None = None,
+    *,
+    add_help: bool = True,
 ) -> argparse.ArgumentParser:
     if only is not None and name != only:
-        return _Unused()  # type: ignore[return-value]
+        return _Unused()
     return sub.add_parser(
         name,
         help=help_text,
@@ -137,12 +178,18 @@ class _QueryHelp(argparse.Action):
     """``query NAME --help``: that query's help (title, question, parameters, SPARQL); without a name (or
     with a file or ``-e``), the options of ``query``."""
 
-    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS, **kwargs: object) -> None:
-        super().__init__(
-            option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, help=kwargs.get("help")
-        )
+    def __init__(
+        self, option_strings: list[str], dest: str = argparse.SUPPRESS, help: str | None = None, **_: Any
+    ) -> None:
+        super().__init__(option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, help=help)
 
-    def __call__(self, parser, namespace, values, option_string=None) -> None:  # type: ignore[override]
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
         target = getattr(namespace, "target", None)
         if target and target != "-" and not Path(target).is_file():
             from . import catalogue
@@ -220,6 +267,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         "-f",
         type=_format_type("query"),
         help="SELECT and ASK: table (default on a terminal), csv (default otherwise), tsv, json, xml, md; "
+        "SELECT: svg (a chart of numbers by year, date or category); "
         "CONSTRUCT and DESCRIBE: turtle (default, on a terminal and in a pipe), nt, jsonld, xml (RDF/XML). "
         "Any case; aliases: ttl, ntriples, n-triples, json-ld, rdfxml, markdown",
     )
@@ -423,6 +471,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
     t = _subparser(sub, "template", "print a starting point for your own data (Turtle, our prefixes)", only)
     t.add_argument("kind", choices=list(TEMPLATES), help="what to describe: " + ", ".join(TEMPLATES))
+
+    pi = _subparser(
+        sub, "pictures", "draw the class diagram, the production chart and the timeline as SVG files", only
+    )
+    pi.add_argument("directory", type=Path, help="the folder to write them to (made if missing)")
+    _data_option(pi)
     return parser
 
 
@@ -509,7 +563,7 @@ def _emit(data: bytes, output: Path | None) -> None:
         _out().write(data)
 
 
-def _read_query(args: argparse.Namespace):  # -> catalogue.NamedQuery
+def _read_query(args: argparse.Namespace) -> NamedQuery:
     """The query to run: ``-e TEXT``, ``-`` (stdin), a file that exists (any name), or a query's name."""
     from . import catalogue
 
@@ -534,80 +588,18 @@ def _read_query(args: argparse.Namespace):  # -> catalogue.NamedQuery
     return catalogue.find(args.target)
 
 
-_TOKENS = None  # compiled on first use: IRIs, strings and comments are skipped when looking for ?variables
+class _SlowClosureNotice:
+    """``on_compute`` for the API: says on stderr that the OWL 2 RL closure is being computed, once that
+    has taken more than a second (a cached closure says nothing)."""
 
+    def __init__(self) -> None:
+        import threading
 
-def _star_projection(text: str, variables: list[str]) -> str | None:
-    """For ``SELECT *``, the query with ``*`` written as its variables in the order they first appear in
-    the query (Oxigraph orders them alphabetically); None for any other query, or when the order holds."""
-    import re
+        self._timers: list[threading.Timer] = []
 
-    global _TOKENS
-    if _TOKENS is None:
-        _TOKENS = (
-            re.compile(
-                r"\A((?:\s+|#[^\n]*(?:\n|\Z)|PREFIX\s+[^\s:]*:\s*<[^<>]*>|BASE\s*<[^<>]*>)*"
-                r"SELECT\s+(?:(?:DISTINCT|REDUCED)\s+)?)\*",
-                re.I,
-            ),
-            re.compile(r"<[^<>\"{}|^`\\\s]*>|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'|#[^\n]*|[?$](\w+)"),
-        )
-    star, token = _TOKENS
-    match = star.match(text)
-    if match is None or not variables:
-        return None
-    seen: dict[str, int] = {}
-    for found in token.finditer(text, match.end()):
-        if found[1] and found[1] not in seen:
-            seen[found[1]] = len(seen)
-    ordered = sorted(variables, key=lambda v: seen.get(v, len(seen)))
-    if ordered == variables:
-        return None
-    return text[: match.end() - 1] + " ".join(f"?{v}" for v in ordered) + text[match.end() :]
+    def __call__(self) -> None:
+        import threading
 
-
-#: The terms that only OWL 2 RL reasoning gives instances or uses: what the ontology aligns its own
-#: classes and properties with (schema.org, ORG, PROV…), absent from the asserted graph.
-_CLOSURE_ONLY = """
-SELECT DISTINCT ?t WHERE {
-  VALUES ?t { %s }
-  ?x rdfs:subClassOf|rdfs:subPropertyOf|owl:equivalentClass|owl:equivalentProperty|owl:inverseOf
-     |rdfs:domain|rdfs:range ?t .
-  FILTER NOT EXISTS { ?s ?t ?o }
-  FILTER NOT EXISTS { ?s a ?t }
-} ORDER BY ?t"""
-
-
-def closure_only_terms(kg, text: str) -> list[str]:
-    """The IRIs in the query ``text`` that the asserted graph in ``kg`` never uses as a class or a property,
-    while the ontology makes OWL 2 RL infer them (superclasses, super-properties, equivalents, inverses)."""
-    import re
-
-    from .gate import check
-    from .namespaces import PREFIXES
-
-    iris = sorted(set(re.findall(r"<([^<>\s]*)>", check(text, allow_service=True, prefixes=PREFIXES).text)))
-    if not iris:
-        return []
-    rows = kg.query(_CLOSURE_ONLY % " ".join(f"<{i}>" for i in iris), prefixes=dict(PREFIXES))
-    return [row["t"].value for row in rows]
-
-
-def _open_store(extra: Sequence[Path], reasoned: bool):  # -> pyoxigraph.Store
-    """store.open_store, saying on stderr when the OWL 2 RL closure is computed for more than a second."""
-    from . import store
-
-    if not reasoned:
-        return store.open_store(extra=extra)
-    import threading
-
-    import pyoxigraph as ox
-
-    from .reasoning import closure_bytes
-
-    timers: list[threading.Timer] = []
-
-    def computing() -> None:
         timer = threading.Timer(
             1.0,
             lambda: print(
@@ -616,62 +608,47 @@ def _open_store(extra: Sequence[Path], reasoned: bool):  # -> pyoxigraph.Store
         )
         timer.daemon = True
         timer.start()
-        timers.append(timer)
+        self._timers.append(timer)
 
-    try:
-        data = closure_bytes(extra, on_compute=computing)
-    finally:
-        for timer in timers:
+    def __enter__(self) -> _SlowClosureNotice:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for timer in self._timers:
             timer.cancel()
-    kg = ox.Store()
-    kg.load(data, format=ox.RdfFormat.N_TRIPLES)
-    return kg
+
+
+def _open_store(extra: Sequence[Path], reasoned: bool) -> ox.Store:
+    """api.open_store, saying on stderr when the OWL 2 RL closure is computed for more than a second."""
+    from . import api
+
+    with _SlowClosureNotice() as notice:
+        return api.open_store(extra, reasoned=reasoned, on_compute=notice)
 
 
 def _run_query(args: argparse.Namespace) -> int:
-    from . import formats, params, store
+    from . import api, params
 
     named = _read_query(args)
-    reasoned = args.reasoned or named.reasoned
-    kg = _open_store(args.data, reasoned)
-    bindings = params.bind(named, params.parse_assignments(args.param), kg)
     if args.timeout < 0:
         raise UsageError("--timeout must be 0 (no limit) or a number of seconds")
-    counted: list[int] = []
-
-    def work() -> bytes:  # the engine evaluates lazily: run, iterate and serialise on its thread
-        import pyoxigraph as ox
-
-        buffer = io.BytesIO()  # nothing reaches stdout unless the query finished
-        result = store.run_query(kg, named.text, bindings, allow_service=args.allow_service)
-        if isinstance(result, ox.QuerySolutions):
-            projected = _star_projection(named.text, [v.value for v in result.variables])
-            if projected is not None:
-                result = store.run_query(kg, projected, bindings, allow_service=args.allow_service)
-        if args.format:
-            fmt = args.format
-        elif isinstance(result, ox.QueryTriples):
-            fmt = "turtle"  # a graph: Turtle on a terminal and in a pipe alike
-        else:
-            fmt = "table" if sys.stdout.isatty() else "csv"
-        try:
-            counted.append(formats.write_result(result, buffer, fmt, kg, lang=args.lang, iris=args.iris))
-        except (OSError, RuntimeError) as exc:  # raised by the engine while it evaluates (a SERVICE call…)
-            raise QueryError(f"the query failed: {exc}") from None
-        return buffer.getvalue()
-
-    from .engine import run_bounded
-
-    _out().write(run_bounded(work, timeout=args.timeout or None))
-    if counted == [0] and not reasoned:
-        only = closure_only_terms(kg, named.text)
-        if only:
-            terms = ", ".join(formats.curie(t) for t in only)
-            verb = "appears" if len(only) == 1 else "appear"
-            print(
-                f"note: no results; {terms} {verb} only in the OWL 2 RL closure: add --reasoned",
-                file=sys.stderr,
-            )
+    kg = _open_store(args.data, args.reasoned or named.reasoned)
+    result = api.query(
+        named,
+        params.parse_assignments(args.param),
+        store=kg,
+        timeout=args.timeout or None,
+        allow_service=args.allow_service,
+    )
+    if args.format:
+        fmt = args.format
+    elif result.form in ("CONSTRUCT", "DESCRIBE"):
+        fmt = "turtle"  # a graph: Turtle on a terminal and in a pipe alike
+    else:
+        fmt = "table" if sys.stdout.isatty() else "csv"
+    _out().write(result.serialize(fmt, lang=args.lang, iris=args.iris))
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
     return 0
 
 
@@ -685,7 +662,7 @@ def _header_free(text: str) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def query_help(q) -> str:  # q: catalogue.NamedQuery
+def query_help(q: NamedQuery) -> str:
     """One query's help: its name and form, title, question, parameters (type, default), whether it runs
     on the OWL 2 RL closure, and its SPARQL."""
     lines = [f"{q.name}  [{q.form}]", f"  {q.title}"]
@@ -744,50 +721,31 @@ def _run_queries(args: argparse.Namespace) -> int:
 
 
 def _run_describe(args: argparse.Namespace) -> int:
-    from . import describe
+    from . import api, describe
 
-    kg = _open_store(args.data, args.reasoned)
-    _out().write(describe.render(describe.describe(kg, args.thing, args.lang)).encode("utf-8"))
+    with _SlowClosureNotice() as notice:
+        description = api.describe(
+            args.thing, data=args.data, reasoned=args.reasoned, lang=args.lang, on_compute=notice
+        )
+    _out().write(describe.render(description).encode("utf-8"))
     return 0
 
 
 def _run_stats(args: argparse.Namespace) -> int:
-    from . import stats, store
+    from . import api, stats
 
-    kg = store.open_store(extra=args.data)
-    _out().write(stats.render(stats.compute(kg, args.lang)).encode("utf-8"))
+    _out().write(stats.render(api.stats(data=args.data, lang=args.lang)).encode("utf-8"))
     return 0
 
 
 def _run_export(args: argparse.Namespace) -> int:
-    from . import export
+    from . import api
 
     if args.release is not None:
         return _run_release(args)
     if args.base_url is not None or args.force:
         raise UsageError("--base-url and --force go with --release DIR")
-    if args.void:
-        from . import void
-
-        if args.format in export.QUAD_FORMATS:
-            raise UsageError("--void writes one graph: use --format ttl, nt, jsonld or xml")
-        description = void.describe(void.dataset(extra=args.data, reasoned=args.reasoned))
-        _emit(export.serialize_graph(description, args.format), args.output)
-        return 0
-    if args.format in export.QUAD_FORMATS:
-        from .graph import load_dataset
-
-        data = export.serialize_dataset(load_dataset(extra=args.data, reasoned=args.reasoned), args.format)
-    else:
-        if args.reasoned:
-            from .reasoning import closure
-
-            graph = closure(args.data)
-        else:
-            from .graph import load_graph
-
-            graph = load_graph(extra=args.data)
-        data = export.serialize_graph(graph, args.format)
+    data = api.export(args.format, data=args.data, reasoned=args.reasoned, void=args.void)
     _emit(data, args.output)
     return 0
 
@@ -810,12 +768,17 @@ def _run_release(args: argparse.Namespace) -> int:
 
 
 def _run_validate(args: argparse.Namespace) -> int:
-    from . import validate
+    from . import api, validate
 
-    report = validate.validate(
-        args.data, reasoned=args.reasoned, threshold=args.severity, progress=validate.progress_on_stderr
+    report = api.validate(
+        None,
+        data=args.data,
+        reasoned=args.reasoned,
+        threshold=args.severity,
+        progress=validate.progress_on_stderr,
     )
     if args.format == "turtle":
+        assert report.graph is not None  # validate() always gives the SHACL report graph
         _out().write(report.graph.serialize(format="turtle", encoding="utf-8"))
     elif args.format == "json":
         _out().write(validate.render_json(report).encode("utf-8"))
@@ -825,15 +788,10 @@ def _run_validate(args: argparse.Namespace) -> int:
 
 
 def _run_reason(args: argparse.Namespace) -> int:
-    from rdflib import Graph
+    from . import api, export
 
-    from . import export, layout
-    from .graph import bind_prefixes
-
-    built = layout.build(args.data, reasoned=True)
-    out = bind_prefixes(Graph())
-    out.addN((*layout.to_rdflib(t), out) for t in (built.inferred if args.new_only else built.closure()))
-    data = export.serialize_graph(out, args.format)
+    built = api.layout(args.data, reasoned=True)
+    data = export.serialize_graph(built.rdflib_graph("inferred" if args.new_only else "closure"), args.format)
     print(
         f"{len(built.default_graph())} asserted triples, {len(built.inferred)} inferred by OWL 2 RL",
         file=sys.stderr,
@@ -852,16 +810,16 @@ def _run_completion(args: argparse.Namespace) -> int:
     for command in sub.choices.values():
         for action in command._actions:
             if action.dest == "data" or (action.dest == "output" and action.option_strings):
-                action.complete = shtab.FILE  # type: ignore[attr-defined]
+                action.complete = shtab.FILE
     query = sub.choices["query"]
     for action in query._actions:
         if action.dest == "target":
-            action.complete = shtab.cmd("alliance-kg queries --names 2>/dev/null")  # type: ignore[attr-defined]
+            action.complete = shtab.cmd("alliance-kg queries --names 2>/dev/null")
         elif action.dest == "param":
-            action.complete = shtab.cmd("alliance-kg queries --param-names 2>/dev/null")  # type: ignore[attr-defined]
+            action.complete = shtab.cmd("alliance-kg queries --param-names 2>/dev/null")
     for action in sub.choices["queries"]._actions:
         if action.dest == "name":
-            action.complete = shtab.cmd("alliance-kg queries --names 2>/dev/null")  # type: ignore[attr-defined]
+            action.complete = shtab.cmd("alliance-kg queries --names 2>/dev/null")
     script = shtab.complete(parser, shell=args.shell)
     _out().write((script if script.endswith("\n") else script + "\n").encode("utf-8"))
     return 0
@@ -873,6 +831,15 @@ def _run_template(args: argparse.Namespace) -> int:
 
     text = resources.files("alliance_kg").joinpath("templates", f"{args.kind}.ttl").read_bytes()
     _out().write(text)
+    return 0
+
+
+def _run_pictures(args: argparse.Namespace) -> int:
+    from . import api
+    from .pictures import write_pictures
+
+    for path in write_pictures(args.directory, store=api.open_store(args.data)):
+        print(f"wrote {path}", file=sys.stderr)
     return 0
 
 
@@ -945,6 +912,7 @@ COMMANDS = {
     "serve": _run_serve,
     "completion": _run_completion,
     "template": _run_template,
+    "pictures": _run_pictures,
 }
 
 

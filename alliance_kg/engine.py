@@ -33,11 +33,12 @@ class QueryTimeout(QueryError):
 def run_bounded(work: Callable[[], T], *, timeout: float | None = DEFAULT_TIMEOUT) -> T:
     """``work()`` on an engine thread; its result, or its exception. Raises :class:`QueryTimeout` past
     ``timeout`` seconds (``None`` or 0: no limit) and lets ``KeyboardInterrupt`` through at once."""
-    outcome: dict[str, object] = {}
+    values: list[T] = []
+    errors: list[BaseException] = []
 
     def target() -> None:
         try:
-            outcome["value"] = work()
+            values.append(work())
         except AllianceKGError as exc:
             # a user's error: its message is all it needs. Its tracebacks would hold the engine's
             # results in their frames, and those must be freed on this thread (Oxigraph's are unsendable)
@@ -45,9 +46,9 @@ def run_bounded(work: Callable[[], T], *, timeout: float | None = DEFAULT_TIMEOU
             while link is not None:
                 link.__traceback__ = None
                 link = link.__context__
-            outcome["error"] = exc
+            errors.append(exc)
         except BaseException as exc:  # a bug: handed to the caller's thread with its traceback
-            outcome["error"] = exc
+            errors.append(exc)
 
     thread = threading.Thread(target=target, name="akg-engine", daemon=True)
     previous = threading.stack_size(ENGINE_STACK)  # read when the thread starts, not when it is made
@@ -63,6 +64,6 @@ def run_bounded(work: Callable[[], T], *, timeout: float | None = DEFAULT_TIMEOU
                 f"the query was stopped: it ran longer than the time limit of {timeout:g} s "
                 "(--timeout SECONDS to change it, 0 for none)"
             )
-    if "error" in outcome:
-        raise outcome["error"]  # type: ignore[misc]
-    return outcome["value"]  # type: ignore[return-value]
+    if errors:
+        raise errors[0]
+    return values[0]

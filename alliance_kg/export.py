@@ -14,6 +14,12 @@ import re
 import stat
 from pathlib import Path
 
+TYPE_CHECKING = False  # typing itself costs a command-line query milliseconds to import
+if TYPE_CHECKING:
+    import pyoxigraph as ox
+    from rdflib import Dataset, Graph
+    from rdflib.term import Node
+
 FORMATS = {
     "ttl": "turtle",
     "turtle": "turtle",
@@ -26,7 +32,7 @@ FORMATS = {
 QUAD_FORMATS = {"nq", "trig"}
 
 
-def _canonical(graph):
+def _canonical(graph: Graph) -> Graph:
     from rdflib import Graph
     from rdflib.compare import to_canonical_graph
 
@@ -39,7 +45,7 @@ def _canonical(graph):
     return ordered
 
 
-def serialize_graph(graph, fmt: str) -> bytes:
+def serialize_graph(graph: Graph, fmt: str) -> bytes:
     from .errors import UsageError
 
     if fmt not in FORMATS or fmt in QUAD_FORMATS:
@@ -64,7 +70,7 @@ def _sorted_jsonld(data: bytes) -> bytes:
     members of an ``@list`` keep their order (it is their meaning)."""
     import json
 
-    def ordered(value, in_list: bool = False):
+    def ordered(value: object, in_list: bool = False) -> object:
         if isinstance(value, dict):
             return {k: ordered(v, k == "@list") for k, v in value.items()}
         if isinstance(value, list):
@@ -76,7 +82,7 @@ def _sorted_jsonld(data: bytes) -> bytes:
     return (json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def _rdfxml(graph) -> bytes:
+def _rdfxml(graph: Graph) -> bytes:
     """RDF/XML of a canonical, sorted graph, written by Oxigraph in that order (rdflib's RDF/XML writer lists
     subjects in set order, different in every process)."""
     import pyoxigraph as ox
@@ -84,7 +90,7 @@ def _rdfxml(graph) -> bytes:
 
     from .namespaces import PREFIXES
 
-    def term(node):
+    def term(node: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
         if isinstance(node, URIRef):
             return ox.NamedNode(str(node))
         if isinstance(node, BNode):
@@ -96,10 +102,11 @@ def _rdfxml(graph) -> bytes:
             return ox.Literal(str(node), datatype=ox.NamedNode(str(node.datatype)))
         return ox.Literal(str(node))
 
-    triples = [
-        ox.Triple(term(s), term(p), term(o))
-        for s, p, o in sorted(graph, key=lambda t: tuple(n.n3() for n in t))
-    ]
+    triples = []
+    for s, p, o in sorted(graph, key=lambda t: tuple(n.n3() for n in t)):
+        subject, predicate = term(s), term(p)
+        assert not isinstance(subject, ox.Literal) and isinstance(predicate, ox.NamedNode)
+        triples.append(ox.Triple(subject, predicate, term(o)))
     used = {t.predicate.value for t in triples} | {
         t.object.value for t in triples if isinstance(t.object, ox.NamedNode)
     }
@@ -107,17 +114,19 @@ def _rdfxml(graph) -> bytes:
     return ox.serialize(triples, format=ox.RdfFormat.RDF_XML, prefixes=prefixes) or b""
 
 
-def jsonld_context() -> dict:
+def jsonld_context() -> dict[str, object]:
     """The JSON-LD context of graph/context.jsonld, inlined in JSON-LD exports so that they read as plain
     JSON ("name": "Nissan Micra", "hasBrand": "brand:nissan") and need no remote context to expand."""
     import json
 
     from . import paths
 
-    return json.loads((paths.graph_dir() / "context.jsonld").read_text(encoding="utf-8"))["@context"]
+    text = (paths.graph_dir() / "context.jsonld").read_text(encoding="utf-8")
+    context: dict[str, object] = json.loads(text)["@context"]
+    return context
 
 
-def serialize_dataset(dataset, fmt: str) -> bytes:
+def serialize_dataset(dataset: Dataset, fmt: str) -> bytes:
     """N-Quads or TriG of a dataset of named graphs, each graph canonical and sorted."""
     from rdflib import Dataset
 

@@ -24,6 +24,7 @@ SPELLINGS: dict[str, tuple[str, ...]] = {
     "trig": ("trig",),
     "jsonld": ("jsonld", "json-ld"),
     "text": ("text", "txt"),
+    "svg": ("svg",),  # a chart of a SELECT result (Vega-Lite, drawn by vl-convert)
 }
 
 #: subcommand (or kind of result) → {format: the name its code uses}.
@@ -35,6 +36,7 @@ KINDS: dict[str, dict[str, str]] = {
         "json": "json",
         "xml": "xml",
         "md": "md",
+        "svg": "svg",
         "turtle": "turtle",
         "nt": "nt",
         "jsonld": "jsonld",

@@ -5,7 +5,7 @@ asked for, falling back to English), unless ``iris`` is set."""
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 
 import pyoxigraph as ox
 
@@ -16,7 +16,10 @@ from .store import select
 
 TYPE_CHECKING = False  # typing itself costs a command-line query milliseconds to import
 if TYPE_CHECKING:
-    from typing import IO
+    from typing import TypeAlias
+
+    #: An RDF term of a query solution (pyoxigraph's classes).
+    Term: TypeAlias = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 
 SOLUTION_FORMATS = ("table", "csv", "tsv", "json", "xml", "md")
 GRAPH_FORMATS = ("turtle", "ttl", "nt", "jsonld")
@@ -97,53 +100,101 @@ def render_table(header: list[str], rows: list[list[str]], markdown: bool = Fals
     return "\n".join(lines) + "\n"
 
 
-def write_result(
-    result: ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples,
-    out: IO[bytes],
-    fmt: str,
-    store: ox.Store,
-    *,
-    lang: str = "en",
-    iris: bool = False,
-) -> int:
-    """Write ``result`` to ``out`` in ``fmt``; returns the number of rows (or triples; 1/0 for ASK)."""
-    if isinstance(result, ox.QueryTriples):
+def check_format(form: str, fmt: str) -> str:
+    """The format a result of ``form`` (``SELECT``, ``ASK``, ``CONSTRUCT``, ``DESCRIBE``) is written in
+    for ``fmt``: a table of a graph is Turtle; a format that does not fit the form is a usage error."""
+    if form in ("CONSTRUCT", "DESCRIBE"):
         if fmt in ("table", "md"):
-            fmt = "turtle"
+            return "turtle"
         if fmt not in _GRAPHS:
             names = ", ".join([*GRAPH_FORMATS, "xml"])
             raise UsageError(f"a CONSTRUCT or DESCRIBE result is a graph: use --format {names}")
-        triples = list(result)
-        prefixes = dict(PREFIXES) if fmt in ("turtle", "ttl") else None
-        out.write(_newline(ox.serialize(triples, format=_GRAPHS[fmt], prefixes=prefixes) or b""))
-        return len(triples)
+        return fmt
     if fmt in GRAPH_FORMATS:
         raise UsageError(
             f"--format {fmt} is for CONSTRUCT or DESCRIBE queries; use {', '.join(SOLUTION_FORMATS)}"
         )
     if fmt not in SOLUTION_FORMATS:
         raise UsageError(f"unknown --format {fmt!r}")
-    if isinstance(result, ox.QueryBoolean):
-        if fmt in RESULT_FORMATS:
-            out.write(_newline(result.serialize(format=RESULT_FORMATS[fmt])))
-        else:  # the same words as in every other format, on a terminal and in a pipe
-            out.write(b"true\n" if bool(result) else b"false\n")
-        return int(bool(result))
+    return fmt
+
+
+def serialize_triples(triples: Sequence[ox.Triple], fmt: str) -> bytes:
+    """A CONSTRUCT or DESCRIBE result in ``fmt`` (Turtle with the project's prefixes, N-Triples, JSON-LD,
+    RDF/XML)."""
+    fmt = check_format("CONSTRUCT", fmt)
+    prefixes = dict(PREFIXES) if fmt in ("turtle", "ttl") else None
+    return _newline(ox.serialize(triples, format=_GRAPHS[fmt], prefixes=prefixes) or b"")
+
+
+def serialize_boolean(answer: bool, fmt: str) -> bytes:
+    """An ASK result: SPARQL CSV/TSV/JSON/XML by Oxigraph; ``true``/``false`` in a table, on a terminal and
+    in a pipe alike."""
+    fmt = check_format("ASK", fmt)
     if fmt in RESULT_FORMATS:
-        data = _newline(result.serialize(format=RESULT_FORMATS[fmt]))
-        out.write(data)
-        return 0 if _no_solutions(data, fmt) else -1
-    variables = [v.value for v in result.variables]
-    solutions = [[row[v] for v in variables] for row in result]
+        parsed = ox.parse_query_results(
+            b'{"head":{},"boolean":%s}' % (b"true" if answer else b"false"), format=ox.QueryResultsFormat.JSON
+        )
+        return _newline(parsed.serialize(format=RESULT_FORMATS[fmt]))
+    return b"true\n" if answer else b"false\n"
+
+
+def serialize_solutions(
+    variables: Sequence[str],
+    rows: Sequence[Mapping[str, Term]],
+    fmt: str,
+    store: ox.Store | None = None,
+    *,
+    lang: str = "en",
+    iris: bool = False,
+) -> bytes:
+    """SELECT solutions in ``fmt``: SPARQL CSV, TSV, JSON and XML as Oxigraph writes them; a table or
+    Markdown with labels (read from ``store``, in ``lang``, unless ``iris``) and without repeated columns."""
+    fmt = check_format("SELECT", fmt)
+    if fmt in RESULT_FORMATS:
+        parsed = ox.parse_query_results(solutions_json(variables, rows), format=ox.QueryResultsFormat.JSON)
+        return _newline(parsed.serialize(format=RESULT_FORMATS[fmt]))
+    solutions = [[row.get(v) for v in variables] for row in rows]
     labels = (
         {}
-        if iris
+        if iris or store is None
         else labels_for(store, (t.value for r in solutions for t in r if isinstance(t, ox.NamedNode)), lang)
     )
-    rows = [[_cell(t, labels, iris) for t in r] for r in solutions]
-    variables, rows = _without_repeated_columns(variables, rows)
-    out.write(render_table(variables, rows, markdown=(fmt == "md")).encode("utf-8"))
-    return len(rows)
+    cells = [[_cell(t, labels, iris) for t in r] for r in solutions]
+    header, cells = _without_repeated_columns(list(variables), cells)
+    return render_table(header, cells, markdown=(fmt == "md")).encode("utf-8")
+
+
+def solutions_json(variables: Sequence[str], rows: Sequence[Mapping[str, Term]]) -> bytes:
+    """SELECT solutions as SPARQL 1.1 (1.2 for triple terms and text direction) JSON results."""
+    import json
+
+    document = {
+        "head": {"vars": list(variables)},
+        "results": {"bindings": [{name: _json_term(term) for name, term in row.items()} for row in rows]},
+    }
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _json_term(term: Term) -> dict[str, object]:
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        encoded: dict[str, object] = {"type": "literal", "value": term.value}
+        if term.language:
+            encoded["xml:lang"] = term.language
+            if term.direction:
+                encoded["its:dir"] = term.direction.value
+        elif term.datatype.value != _XSD_STRING:
+            encoded["datatype"] = term.datatype.value
+        return encoded
+    parts = {"subject": term.subject, "predicate": term.predicate, "object": term.object}
+    return {"type": "triple", "value": {k: _json_term(v) for k, v in parts.items()}}
+
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 def _newline(data: bytes | None) -> bytes:
@@ -151,15 +202,6 @@ def _newline(data: bytes | None) -> bytes:
     if not data:
         return b""
     return data if data.endswith(b"\n") else data + b"\n"
-
-
-def _no_solutions(data: bytes, fmt: str) -> bool:
-    """Whether a serialised SELECT result holds no solution (read from the bytes the engine wrote)."""
-    if fmt in ("csv", "tsv"):
-        return data.count(b"\n") <= 1  # the header only
-    if fmt == "json":
-        return b'"bindings":[]' in data.replace(b" ", b"")
-    return b"<result>" not in data and b"<result " not in data
 
 
 def _without_repeated_columns(header: list[str], rows: list[list[str]]) -> tuple[list[str], list[list[str]]]:

@@ -43,7 +43,7 @@ from . import paths, rdfinput
 from .namespaces import GRAPH
 
 if TYPE_CHECKING:  # pragma: no cover
-    from rdflib import BNode, Dataset, Literal, URIRef
+    from rdflib import BNode, Dataset, Graph, Literal, URIRef
 
     RdfTerm = URIRef | BNode | Literal
 
@@ -155,6 +155,25 @@ class Layout:
         store = ox.Store()
         store.extend(self.quads())
         return store
+
+    def rdflib_graph(self, view: str = "default") -> Graph:
+        """One view as an rdflib graph, the project's prefixes bound: ``default`` (the asserted graphs),
+        ``closure`` or ``inferred`` (what OWL 2 RL adds), for the rdflib serialisers."""
+        from rdflib import Graph
+
+        from .graph import bind_prefixes
+
+        if view == "default":
+            triples = self.default_graph()
+        elif view == "closure":
+            triples = self.closure()
+        elif view == "inferred":
+            triples = self.inferred
+        else:
+            raise ValueError(f"unknown view {view!r}: default, closure or inferred")
+        graph: Graph = bind_prefixes(Graph())
+        graph.addN((*to_rdflib(t), graph) for t in triples)
+        return graph
 
     def rdflib_dataset(self) -> Dataset:
         """The layout as an rdflib dataset of named graphs, prefixes bound (for the rdflib serialisers)."""

@@ -58,12 +58,16 @@ class Statement:
 
 
 def statements(graph: Graph) -> list[Statement]:
-    """The rdf:Statement nodes of ``graph``, with the sources each cites."""
+    """The rdf:Statement nodes of ``graph``, with the sources each cites. A node that is not an IRI, or
+    lacks its subject, predicate or object, describes no triple and is left out (tests/test_provenance.py
+    reports such nodes)."""
     found = []
     for node in graph.subjects(RDF.type, RDF.Statement):
         s = graph.value(node, RDF.subject)
         p = graph.value(node, RDF.predicate)
         o = graph.value(node, RDF.object)
+        if not isinstance(node, URIRef) or s is None or p is None or o is None:
+            continue
         sources = frozenset(graph.objects(node, PROV.wasDerivedFrom))
         found.append(Statement(node, (s, p, o), sources))
     return sorted(found, key=lambda st: str(st.iri))
@@ -94,7 +98,8 @@ def stub(triple: Triple, graph: Graph | None = None) -> str:
 
 
 def _missing() -> int:
-    from .graph import bind_prefixes, fact_files, load_files, paths
+    from . import paths
+    from .graph import bind_prefixes, fact_files, load_files
 
     facts = load_files(fact_files())
     provenance = load_files([paths.graph_dir() / "provenance.ttl"])

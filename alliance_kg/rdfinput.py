@@ -79,7 +79,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pyoxigraph as ox
 
@@ -405,7 +405,7 @@ def _check_xml(path: Path, data: bytes) -> None:
         ) from None
 
 
-class _Pairs(list):
+class _Pairs(list[tuple[str, Any]]):
     """A JSON object as the list of its members, duplicates kept (a parser could use any of them)."""
 
 
@@ -558,7 +558,7 @@ class _JsonLdCost:
                 active += own
             if scoped:
                 for key, item in value:
-                    uses = key in scoped
+                    uses: int = key in scoped
                     if type(item) is str:
                         uses += item in scoped
                     elif type(item) is list:
@@ -579,11 +579,14 @@ class _JsonLdCost:
         )
 
 
-def _longer_than(edges: Mapping[Hashable, Iterable[Hashable]], limit: int) -> bool:
+_Node = TypeVar("_Node", bound=Hashable)
+
+
+def _longer_than(edges: Mapping[_Node, Iterable[_Node]], limit: int) -> bool:
     """Whether a chain of more than ``limit`` nodes follows ``edges`` (node -> the nodes it leads to); the
     edge closing a cycle is not followed (a cycle as long as the limit is a chain that long). Iterative,
     and stops as soon as it finds one."""
-    depth: dict[Hashable, int] = {}
+    depth: dict[_Node, int] = {}
     for root in edges:
         if root in depth:
             continue
@@ -797,18 +800,19 @@ def add_to_graph(graph: Graph, path: Path | str, *, data: bytes | None = None) -
     blanks: dict[str, BNode] = {}
     datatypes: dict[str, URIRef] = {}
 
-    def term(node: ox.NamedNode | ox.BlankNode | ox.Literal) -> URIRef | BNode | Literal:
-        kind = type(node)
-        if kind is ox.NamedNode:
+    def term(node: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> URIRef | BNode | Literal:
+        if type(node) is ox.NamedNode:
             iri = iris.get(node.value)
             if iri is None:
                 iri = iris[node.value] = URIRef(node.value)
             return iri
-        if kind is ox.BlankNode:
+        if type(node) is ox.BlankNode:
             found = blanks.get(node.value)
             if found is None:
                 found = blanks[node.value] = BNode(node.value)
             return found
+        if type(node) is not ox.Literal:  # a triple term, which _checked refuses
+            raise TypeError(f"no rdflib term for {node}")
         if node.language:
             return Literal(node.value, lang=node.language)
         datatype = node.datatype.value

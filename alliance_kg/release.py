@@ -38,6 +38,11 @@ from pathlib import Path
 
 from .errors import UsageError
 
+TYPE_CHECKING = False  # typing itself costs a command-line query milliseconds to import
+if TYPE_CHECKING:
+    from rdflib import Graph
+    from rdflib.term import Node
+
 SPDX = "http://spdx.org/rdf/terms#"
 #: The export formats of a release, in the order they are listed (the keys of ``alliance_kg.export.FORMATS``).
 RELEASE_FORMATS = ("nq", "trig", "ttl", "nt", "jsonld", "xml")
@@ -146,7 +151,9 @@ def _contents(extra: Sequence[Path | str]) -> dict[str, bytes]:
     }
 
 
-def describe(distributions: Sequence[ReleaseFile], base_url: str, *, extra: Sequence[Path | str] = ()):
+def describe(
+    distributions: Sequence[ReleaseFile], base_url: str, *, extra: Sequence[Path | str] = ()
+) -> Graph:
     """The VoID/DCAT description of the dataset (:func:`alliance_kg.void.describe`, without its default
     dumps) with one ``dcat:Distribution`` per file of ``distributions``, downloadable at ``base_url``."""
     from rdflib import Literal, URIRef
@@ -159,7 +166,7 @@ def describe(distributions: Sequence[ReleaseFile], base_url: str, *, extra: Sequ
     ds = URIRef(void.DATASET)
     titles = {void.DUMP_FORMATS[f][0]: void.DUMP_FORMATS[f][2] for f in RELEASE_FORMATS}
 
-    def add(s: URIRef, p: str, o) -> None:
+    def add(s: URIRef, p: str, o: Node) -> None:
         out.add((s, URIRef(p), o))
 
     for file in distributions:
@@ -186,7 +193,7 @@ def describe(distributions: Sequence[ReleaseFile], base_url: str, *, extra: Sequ
     return out
 
 
-def _turtle(graph) -> bytes:
+def _turtle(graph: Graph) -> bytes:
     """Turtle as ``alliance-kg export`` writes it (canonical and sorted), with the ``spdx:`` prefix too."""
     from .export import _canonical
 

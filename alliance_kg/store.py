@@ -7,7 +7,7 @@ terms, never pasted into the query text.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -47,14 +47,17 @@ def load_into(store: ox.Store, path: Path | str, *, data: bytes | None = None) -
     rdfinput.load_into(store, path, data=data)
 
 
-def open_store(*, extra: Sequence[Path | str] = (), reasoned: bool = False) -> ox.Store:
+def open_store(
+    *, extra: Sequence[Path | str] = (), reasoned: bool = False, on_compute: Callable[[], None] | None = None
+) -> ox.Store:
     """An in-memory store with the bundled ontology and data (or their cached OWL 2 RL closure when
-    ``reasoned``), plus the user's ``extra`` files."""
+    ``reasoned``: ``on_compute`` is called first when it has to be computed), plus the user's ``extra``
+    files."""
     store = ox.Store()
     if reasoned:
         from .reasoning import closure_bytes
 
-        store.load(closure_bytes(extra), format=ox.RdfFormat.N_TRIPLES)
+        store.load(closure_bytes(extra, on_compute=on_compute), format=ox.RdfFormat.N_TRIPLES)
         return store
     for path in [*bundled_files(), *extra]:
         load_into(store, path)

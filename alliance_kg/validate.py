@@ -9,13 +9,22 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import paths
 from .namespaces import SH
+
+TYPE_CHECKING = False  # typing itself costs a command-line query milliseconds to import
+if TYPE_CHECKING:
+    from typing import Any
+
+    from rdflib import Graph
+    from rdflib.plugins.sparql.processor import SPARQLProcessor
+    from rdflib.plugins.sparql.sparql import Query
+    from rdflib.term import Identifier
 
 SEVERITIES = ("info", "warning", "violation")
 _RANK = {SH + "Info": 0, SH + "Warning": 1, SH + "Violation": 2}
@@ -41,7 +50,7 @@ class Result:
 class Report:
     results: list[Result]
     threshold: str = "violation"
-    graph: object = field(default=None, repr=False)  # the sh:ValidationReport as an rdflib graph
+    graph: Graph | None = field(default=None, repr=False)  # the sh:ValidationReport as an rdflib graph
 
     @property
     def failing(self) -> list[Result]:
@@ -53,7 +62,7 @@ class Report:
         return not self.failing
 
 
-def shapes_graph():
+def shapes_graph() -> Graph:
     from .graph import load_files
 
     return load_files([paths.shapes_file()])
@@ -80,7 +89,7 @@ def validate(
     return validate_graph(data, shapes, threshold=threshold, inplace=True)
 
 
-def add_inferred_classes(data, extra: Sequence[Path | str] = ()) -> int:
+def add_inferred_classes(data: Graph, extra: Sequence[Path | str] = ()) -> int:
     """Add to ``data`` the memberships of akg: classes that OWL 2 RL infers (through subclasses, domains
     and ranges), so that a resource typed only through its properties is checked by its class's shape.
     The other inferred triples (schema.org/ORG super-properties, inverses) are left out: the shapes
@@ -100,7 +109,9 @@ def add_inferred_classes(data, extra: Sequence[Path | str] = ()) -> int:
     return added
 
 
-def validate_graph(data, shapes=None, *, threshold: str = "violation", inplace: bool = False) -> Report:
+def validate_graph(
+    data: Graph, shapes: Graph | None = None, *, threshold: str = "violation", inplace: bool = False
+) -> Report:
     """Validate an rdflib graph that holds the ontology and the data. Inference is "none": SHACL follows
     the ontology's rdfs:subClassOf triples in the data graph for sh:class and sh:targetClass, while RDFS
     inference would hide errors (a range-inferred type satisfies sh:class; inferred super-property triples
@@ -123,10 +134,11 @@ def validate_graph(data, shapes=None, *, threshold: str = "violation", inplace: 
 
 
 @functools.lru_cache(maxsize=512)
-def _prepare(text: str, base: str | None, namespaces: tuple[tuple[str, str], ...]):
-    from rdflib.plugins.sparql import processor
+def _prepare(text: str, base: str | None, namespaces: tuple[tuple[str, str], ...]) -> Query:
+    from rdflib.plugins.sparql.algebra import translateQuery
+    from rdflib.plugins.sparql.parser import parseQuery
 
-    return processor.translateQuery(processor.parseQuery(text), base, dict(namespaces))
+    return translateQuery(parseQuery(text), base, dict(namespaces))
 
 
 @contextmanager
@@ -138,24 +150,34 @@ def _prepared_sparql() -> Iterator[None]:
 
     original = processor.SPARQLProcessor.query
 
-    def query(self, strOrQuery, initBindings=None, initNs=None, base=None, DEBUG=False):
+    def query(
+        self: SPARQLProcessor,
+        strOrQuery: str | Query,
+        initBindings: Mapping[str, Identifier] | None = None,
+        initNs: Mapping[str, Any] | None = None,
+        base: str | None = None,
+        DEBUG: bool = False,
+    ) -> Mapping[str, Any]:
         if isinstance(strOrQuery, str):
             namespaces = tuple(sorted((str(k), str(v)) for k, v in (initNs or {}).items()))
             strOrQuery = _prepare(strOrQuery, base, namespaces)
         return original(self, strOrQuery, initBindings, initNs, base, DEBUG)
 
-    processor.SPARQLProcessor.query = query
+    # setattr: mypy refuses an assignment to a method (method-assign), which is what this patch is
+    setattr(processor.SPARQLProcessor, "query", query)  # noqa: B010
     try:
         yield
     finally:
-        processor.SPARQLProcessor.query = original
+        setattr(processor.SPARQLProcessor, "query", original)  # noqa: B010
 
 
-def _results(report, data) -> list[Result]:
+def _results(report: Graph, data: Graph) -> list[Result]:
     from rdflib import Literal, URIRef
     from rdflib.namespace import RDF, RDFS
 
-    sh = lambda name: URIRef(SH + name)  # noqa: E731
+    def sh(name: str) -> URIRef:
+        return URIRef(SH + name)
+
     out = []
     for node in report.subjects(RDF.type, sh("ValidationResult")):
         focus = report.value(node, sh("focusNode"))

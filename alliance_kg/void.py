@@ -30,7 +30,24 @@ from .layout import ONTOLOGY, TITLES, Layout
 from .namespaces import BASE, DCTERMS, ID, ONTOLOGY_IRI, OWL, PREFIXES, RDF, XSD
 
 if TYPE_CHECKING:  # pragma: no cover
+    from typing import TypedDict
+
     import pyoxigraph as ox
+    from rdflib import Graph, URIRef
+    from rdflib.term import Node
+
+    class Statistics(TypedDict):
+        """The counts of :func:`statistics`."""
+
+        triples: int
+        entities: int
+        classes: dict[str, int]
+        properties: dict[str, int]
+        distinct_subjects: int
+        distinct_objects: int
+        vocabularies: list[str]
+        examples: list[str]
+
 
 VOID = "http://rdfs.org/ns/void#"
 DCAT = "http://www.w3.org/ns/dcat#"
@@ -109,7 +126,7 @@ def _vocabulary(iri: str) -> str | None:
     return None
 
 
-def statistics(triples: Sequence[ox.Triple]) -> dict[str, object]:
+def statistics(triples: Sequence[ox.Triple]) -> Statistics:
     """The counts of the description over distinct ``triples``: see the module's definitions."""
     import pyoxigraph as ox
 
@@ -157,7 +174,7 @@ def describe(
     endpoint: str | None = None,
     reasoned_endpoint: str | None = None,
     dumps: str | None = DUMPS,
-):  # -> rdflib.Graph
+) -> Graph:
     """The VoID + DCAT description of the laid-out graph ``data`` (:func:`dataset`): the dataset (the
     default graph), a subset per named graph and, when ``data`` is reasoned, the closure as
     ``…/dataset#reasoned``; ``endpoint`` and ``reasoned_endpoint`` are the SPARQL endpoints serving them."""
@@ -173,19 +190,19 @@ def describe(
     out.bind("dcat", DCAT)
     ds = URIRef(DATASET)
 
-    def add(s: str | URIRef, p: str, o) -> None:
+    def add(s: str | URIRef, p: str, o: Node) -> None:
         out.add((URIRef(s) if isinstance(s, str) else s, URIRef(p), o))
 
     def integer(n: int) -> Literal:
         return Literal(n, datatype=URIRef(XSD + "integer"))
 
-    ontology: dict[str, object] = {}
+    ontology: dict[str, Node] = {}
     for t in data.graph(ONTOLOGY) if ONTOLOGY in data.graphs else data.default_graph():
         if t.subject == ox.NamedNode(ONTOLOGY_IRI):
             ontology.setdefault(t.predicate.value, to_rdflib(t)[2])
     version = str(ontology.get(OWL + "versionInfo", __version__))
 
-    def counts(node: URIRef, stats: dict[str, object]) -> None:
+    def counts(node: URIRef, stats: Statistics) -> None:
         add(node, VOID + "uriSpace", Literal(ID))
         add(node, VOID + "triples", integer(stats["triples"]))
         add(node, VOID + "entities", integer(stats["entities"]))

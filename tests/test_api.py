@@ -248,7 +248,7 @@ ERRORS = [
     (lambda: api.query("ASK {}").rows(), QueryError, "use .boolean"),
     (lambda: api.query("list-models").boolean, QueryError, "for ASK results"),
     (lambda: api.query("list-models").graph(), QueryError, "CONSTRUCT and DESCRIBE"),
-    (lambda: api.export("yaml"), UsageError, "unknown export format 'yaml'; use one of"),
+    (lambda: api.export("yaml"), UsageError, "unknown format 'yaml'; did you mean 'xml'"),
     (lambda: api.validate(threshold="fatal"), UsageError, "threshold must be one of"),
     (lambda: api.validate(Graph(), reasoned=True), UsageError, "reasoning runs on files"),
     (lambda: api.open_graph([42]), UsageError, "expected file paths"),  # type: ignore[list-item]

@@ -9,13 +9,27 @@ from pathlib import Path
 import pytest
 
 SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
-SHELL = sorted(p for p in SCRIPTS.iterdir() if p.is_file() and p.read_text(encoding="utf-8").startswith("#!"))
+SCRIPT_FILES = sorted(
+    p for p in SCRIPTS.iterdir() if p.is_file() and p.read_text(encoding="utf-8").startswith("#!")
+)
+SHELL = [p for p in SCRIPT_FILES if re.match(r"#!\S*(/env\s+)?\S*\b(ba)?sh\b", p.read_text(encoding="utf-8"))]
+PYTHON = [p for p in SCRIPT_FILES if "python" in p.read_text(encoding="utf-8").splitlines()[0]]
+
+
+def test_every_script_is_shell_or_python() -> None:
+    assert SHELL and PYTHON
+    assert sorted(SHELL + PYTHON) == SCRIPT_FILES
 
 
 @pytest.mark.parametrize("script", SHELL, ids=[p.name for p in SHELL])
 def test_the_script_parses(script: Path) -> None:
     done = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("script", PYTHON, ids=[p.name for p in PYTHON])
+def test_the_python_script_compiles(script: Path) -> None:
+    compile(script.read_text(encoding="utf-8"), str(script), "exec")
 
 
 def test_setup_peers_waits_for_the_dpkg_lock() -> None:

@@ -63,6 +63,10 @@ from .http import Compression  # gzip and Brotli by Accept-Encoding
 from .negotiation import GRAPH_FORMATS, HTML, Format
 from .workers import QueryPool
 
+TYPE_CHECKING = False  # imports for the type checker only, as in the rest of the package
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
 log = logging.getLogger("alliance_kg.server")
 STATIC = Path(__file__).resolve().parent / "static"
 LANGUAGES = set(pages.LANGUAGES)
@@ -252,7 +256,7 @@ def create_app(config: ServerConfig | None = None, *, data: ServedData | None = 
         elif kind == "browse":
             body = pages.browse_page(site, _browse(served.pages, lang), lang).encode()
         elif kind == "query":
-            graphs = {
+            graphs: dict[str, object] = {
                 "asserted": list(served.asserted_graphs),
                 "inferred": served.inferred_graph,
                 "reasonedEndpoint": site.endpoint + "/reasoned" if served.inferred_graph else None,
@@ -524,7 +528,7 @@ def create_app(config: ServerConfig | None = None, *, data: ServedData | None = 
         )
 
     @asynccontextmanager
-    async def lifespan(app: Starlette):
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await pool.start()
         log.info(
             "%d query workers ready (PIDs %s); sandbox: %s",
@@ -593,8 +597,9 @@ def _void_facts(served: ServedData, triples: list[ox.Triple]) -> list[tuple[str,
     }
     dataset = ox.NamedNode(kg_void.DATASET)
     for triple in triples:
-        if triple.subject == dataset and triple.predicate.value in names:
-            facts.append((names[triple.predicate.value], triple.object.value))
+        value = triple.object
+        if triple.subject == dataset and triple.predicate.value in names and not isinstance(value, ox.Triple):
+            facts.append((names[triple.predicate.value], value.value))
     for graph in served.graphs:
         facts.append((f"named graph <{graph}>", f"{served.graph_sizes.get(graph, 0):,} triples"))
     return facts

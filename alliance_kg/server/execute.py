@@ -124,16 +124,19 @@ def execute(store: ox.Store, graphs: Graphs, request: QueryRequest) -> QueryResp
         return QueryResponse.error(500, "internal error: the query was not checked (see the server log)")
     try:
         fmt = _format(request, info.form)
-        options: dict[str, object] = {"prefixes": dict(PREFIXES)}
+        default_graph: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] | None = None  # None: not given
+        named_graphs: list[ox.NamedNode | ox.BlankNode] | None = None
         if request.default_graphs is not None or request.named_graphs is not None:
             # the protocol's dataset replaces the query's own FROM / FROM NAMED (SPARQL 1.1 Protocol 2.1.4)
-            options["default_graph"] = _known(request.default_graphs or (), graphs, "default-graph-uri")
+            default_graph = list(_known(request.default_graphs or (), graphs, "default-graph-uri"))
             if request.named_graphs is not None:
-                options["named_graphs"] = _known(request.named_graphs, graphs, "named-graph-uri")
+                named_graphs = list(_known(request.named_graphs, graphs, "named-graph-uri"))
         elif not info.has_dataset:
-            options["default_graph"] = graphs.default(request.reasoned)
+            default_graph = list(graphs.default(request.reasoned))
         try:
-            result = store.query(info.text, **options)
+            result = store.query(
+                info.text, prefixes=dict(PREFIXES), default_graph=default_graph, named_graphs=named_graphs
+            )
             return _serialise(result, fmt, request, deadline)
         except SyntaxError as exc:
             return QueryResponse.error(400, info.syntax_error(exc).message)
@@ -180,7 +183,7 @@ def _serialise(
     if time.monotonic() > deadline:
         raise _TooLong
     if isinstance(result, ox.QueryBoolean):
-        body = result.serialize(format=negotiation.RESULTS_FORMAT[fmt.key])
+        body = result.serialize(format=negotiation.RESULTS_FORMAT[fmt.key]) or b""
         return QueryResponse(200, fmt.content_type, body)
     if isinstance(result, ox.QueryTriples):
         triples = []
@@ -208,5 +211,5 @@ def _serialise(
     solutions = ox.parse_query_results(
         ("\n".join(lines) + "\n").encode("utf-8"), format=ox.QueryResultsFormat.TSV
     )
-    body = solutions.serialize(format=negotiation.RESULTS_FORMAT[fmt.key])
+    body = solutions.serialize(format=negotiation.RESULTS_FORMAT[fmt.key]) or b""
     return QueryResponse(200, fmt.content_type, body, {"X-Result-Count": str(len(rows))})

@@ -12,6 +12,13 @@ from ..namespaces import AKG, DCTERMS, ONTOLOGY_IRI, OWL, RDF, RDFS, SKOS
 from .pages import Term
 from .resources import Value, term_label
 
+TYPE_CHECKING = False  # imports for the type checker only, as in the rest of the package
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    Resource = ox.NamedNode | ox.BlankNode
+    RdfTerm = ox.NamedNode | ox.BlankNode | ox.Literal
+
 _KINDS = (
     ("Classes", "class", OWL + "Class"),
     ("Object properties", "object property", OWL + "ObjectProperty"),
@@ -49,17 +56,20 @@ class OntologyDoc:
     sections: list[tuple[str, list[Term]]]
 
 
-def _objects(store: ox.Store, s: ox.NamedNode | ox.BlankNode, p: str) -> list:
-    return [q.object for q in store.quads_for_pattern(s, ox.NamedNode(p), None, None)]
+# The graph holds no triple terms (alliance_kg.rdfinput refuses them): leaving them out changes nothing.
+def _objects(store: ox.Store, s: Resource, p: str) -> list[RdfTerm]:
+    quads = store.quads_for_pattern(s, ox.NamedNode(p), None, None)
+    return [q.object for q in quads if not isinstance(q.object, ox.Triple)]
 
 
-def _subjects(store: ox.Store, p: str, o: ox.NamedNode) -> list:
-    return [q.subject for q in store.quads_for_pattern(None, ox.NamedNode(p), o, None)]
+def _subjects(store: ox.Store, p: str, o: ox.NamedNode) -> list[Resource]:
+    quads = store.quads_for_pattern(None, ox.NamedNode(p), o, None)
+    return [q.subject for q in quads if not isinstance(q.subject, ox.Triple)]
 
 
-def _list(store: ox.Store, head) -> list:
-    items = []
-    seen = set()
+def _list(store: ox.Store, head: RdfTerm | None) -> list[RdfTerm]:
+    items: list[RdfTerm] = []
+    seen: set[ox.BlankNode] = set()
     while isinstance(head, ox.BlankNode) and head not in seen:
         seen.add(head)
         items += _objects(store, head, RDF + "first")
@@ -84,19 +94,21 @@ def document(store: ox.Store, lang: str = "en") -> OntologyDoc:
         for node in sorted(_subjects(store, RDF + "type", ox.NamedNode(cls)), key=lambda n: n.value):
             if isinstance(node, ox.NamedNode) and node.value.startswith(AKG):
                 terms.append((heading, kind, node))
-    disjoint: dict[ox.NamedNode, set] = {}
+    disjoint: dict[RdfTerm, set[RdfTerm]] = {}
     for group in _subjects(store, RDF + "type", ox.NamedNode(OWL + "AllDisjointClasses")):
         members = [m for head in _objects(store, group, OWL + "members") for m in _list(store, head)]
         for member in members:
             disjoint.setdefault(member, set()).update(m for m in members if m != member)
-    chains: dict[ox.NamedNode, list[list]] = {}
+    chains: dict[ox.NamedNode, list[list[RdfTerm]]] = {}
     wanted_iris = {t[2].value for t in terms}
-    related: dict[tuple[ox.NamedNode, str], list] = {}
+    related: dict[tuple[ox.NamedNode, str], list[ox.NamedNode]] = {}
     for _, _, node in terms:
         for what, predicate, inverse in _RELATIONS:
-            values = _subjects(store, predicate, node) if inverse else _objects(store, node, predicate)
+            values: Sequence[RdfTerm] = (
+                _subjects(store, predicate, node) if inverse else _objects(store, node, predicate)
+            )
             if predicate == OWL + "disjointWith" and not inverse:
-                values = values + sorted(disjoint.get(node, set()) - set(values), key=lambda n: n.value)
+                values = [*values, *sorted(disjoint.get(node, set()) - set(values), key=lambda n: n.value)]
             named = [v for v in values if isinstance(v, ox.NamedNode)]
             if named:
                 related[(node, what)] = named
@@ -142,13 +154,11 @@ def document(store: ox.Store, lang: str = "en") -> OntologyDoc:
         ("modified", DCTERMS + "modified"),
         ("see also", RDFS + "seeAlso"),
     ):
-        values = []
+        shown: list[Value] = []
         for o in _objects(store, ontology, predicate):
-            values.append(
-                Value(o, o.value, iri=o.value) if isinstance(o, ox.NamedNode) else Value(o, o.value)
-            )
-        if values:
-            metadata.append((name, sorted(values, key=lambda v: v.text)))
+            shown.append(Value(o, o.value, iri=o.value) if isinstance(o, ox.NamedNode) else Value(o, o.value))
+        if shown:
+            metadata.append((name, sorted(shown, key=lambda v: v.text)))
     title = _text(store, ontology, DCTERMS + "title", lang) or "The Alliance ontology"
     return OntologyDoc(
         title,

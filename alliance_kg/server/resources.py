@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 import pyoxigraph as ox
 
 from ..formats import curie, labels_for
-from ..namespaces import AKG, BASE, DCTERMS, FOAF, ID, PREFIXES, PROV, RDF, RDFS, SKOS
+from ..namespaces import AKG, BASE, DCTERMS, FOAF, ID, PROV, RDF, RDFS, SKOS
+from ..store import select
 from ..void import DATASET, LICENSE, VOID
 
 _SUBJECT = ox.NamedNode(RDF + "subject")
@@ -98,7 +99,11 @@ def description(store: ox.Store, iri: str, lang: str = "en") -> list[ox.Triple]:
     for subject in list(visited):  # the reifications of its triples: the source of each fact
         for quad in store.quads_for_pattern(None, _SUBJECT, subject, None):
             statement = quad.subject
-            predicates = [q.object for q in store.quads_for_pattern(statement, _PREDICATE, None, None)]
+            predicates = [
+                q.object
+                for q in store.quads_for_pattern(statement, _PREDICATE, None, None)
+                if isinstance(q.object, ox.NamedNode)  # what a triple's predicate can be
+            ]
             objects = [q.object for q in store.quads_for_pattern(statement, _OBJECT, None, None)]
             if any(ox.Triple(subject, p, o) in described for p in predicates for o in objects):
                 for q in store.quads_for_pattern(statement, None, None, None):
@@ -225,32 +230,36 @@ def _sources(store: ox.Store, iris: set[str], lang: str) -> dict[str, Source]:
     if not iris:
         return {}
     text = _SOURCE_INFO % " ".join(f"<{i}>" for i in sorted(iris))
-    found: dict[str, dict[str, object]] = {}
-    for row in store.query(text, prefixes=dict(PREFIXES)):
-        entry = found.setdefault(row["src"].value, {"labels": {}})
+    numbers: dict[str, str] = {}  # by source: its paragraph number, its text, its labels by language
+    quotes: dict[str, str] = {}
+    labels_of: dict[str, dict[str, str]] = {}
+    for row in select(store, text):
+        src: str = row["src"].value
+        labels = labels_of.setdefault(src, {})
         if row["n"] is not None:
-            entry["n"] = row["n"].value
+            numbers[src] = row["n"].value
         if row["text"] is not None:
-            entry["text"] = row["text"].value
+            quotes[src] = row["text"].value
         if row["label"] is not None:
-            entry["labels"][row["label"].language or ""] = row["label"].value  # type: ignore[index]
+            labels[row["label"].language or ""] = row["label"].value
     sources = {}
     for iri in iris:
-        entry = found.get(iri, {"labels": {}})
-        labels: dict[str, str] = entry["labels"]  # type: ignore[assignment]
-        if "n" in entry:
-            text = f"press release ¶{entry['n']}"
+        labels = labels_of.get(iri, {})
+        if iri in numbers:
+            text = f"press release ¶{numbers[iri]}"
         else:
             text = labels.get(lang) or labels.get("en") or labels.get("") or next(iter(labels.values()), iri)
-        sources[iri] = Source(iri, text, entry.get("text"))  # type: ignore[arg-type]
+        sources[iri] = Source(iri, text, quotes.get(iri))
     return sources
 
 
-def _value(term: ox.NamedNode | ox.BlankNode | ox.Literal, labels: dict[str, str]) -> Value:
+def _value(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple, labels: dict[str, str]) -> Value:
     if isinstance(term, ox.NamedNode):
         return Value(term, term_label(term.value, labels), iri=term.value)
     if isinstance(term, ox.BlankNode):
         return Value(term, f"_:{term.value}")
+    if isinstance(term, ox.Triple):  # never: the graph holds no triple terms (alliance_kg.rdfinput)
+        raise TypeError(f"a triple term has no value to show: {term}")
     datatype = term.datatype.value if term.datatype else ""
     shown = None if datatype.endswith(("#string", "#langString")) or not datatype else curie(datatype)
     return Value(term, term.value, language=term.language, datatype=shown)
@@ -269,11 +278,9 @@ def view(store: ox.Store, iri: str, lang: str = "en") -> ResourceView:
         q for q in store.quads_for_pattern(None, None, node, None) if q.predicate not in (_SUBJECT, _OBJECT)
     ]
     cited: dict[tuple[ox.NamedNode, object], list[str]] = {}
-    for row in store.query(_SOURCES, prefixes=dict(PREFIXES), substitutions=subs):
+    for row in select(store, _SOURCES, substitutions=subs):
         cited.setdefault((row["p"], row["o"]), []).append(row["src"].value)
-    supported = [
-        (r["s"], r["p"], r["o"]) for r in store.query(_SUPPORTED, prefixes=dict(PREFIXES), substitutions=subs)
-    ]
+    supported = [(r["s"], r["p"], r["o"]) for r in select(store, _SUPPORTED, substitutions=subs)]
     iris = {iri}
     for q in outgoing:
         iris.add(q.predicate.value)
@@ -428,7 +435,10 @@ def schema_jsonld(triples: Iterable[ox.Triple], iri: str) -> dict[str, object] |
     JSON-LD)."""
     by_subject: dict[ox.NamedNode | ox.BlankNode, list[ox.Triple]] = {}
     for triple in triples:
-        by_subject.setdefault(triple.subject, []).append(triple)
+        subject = triple.subject
+        if isinstance(subject, ox.Triple):  # never: the graph holds no triple terms (alliance_kg.rdfinput)
+            raise TypeError(f"a triple term is no JSON-LD node: {subject}")
+        by_subject.setdefault(subject, []).append(triple)
     root = ox.NamedNode(iri)
     if not by_subject.get(root):
         return None
@@ -451,7 +461,11 @@ def schema_jsonld(triples: Iterable[ox.Triple], iri: str) -> dict[str, object] |
         if subject in path:  # already being written further up: its @id is enough
             return described
         path = path | {subject}
-        types = sorted(short(t.object) for t in by_subject.get(subject, []) if t.predicate == _TYPE)
+        types = sorted(
+            short(t.object)
+            for t in by_subject.get(subject, [])
+            if t.predicate == _TYPE and isinstance(t.object, ox.NamedNode)  # schema.org classes
+        )
         if types:
             described["@type"] = types[0] if len(types) == 1 else types
         values: dict[str, list[object]] = {}
@@ -463,6 +477,8 @@ def schema_jsonld(triples: Iterable[ox.Triple], iri: str) -> dict[str, object] |
             value = triple.object
             if isinstance(value, ox.Literal):
                 values.setdefault(name, []).append(_jsonld_literal(value, coerced))
+            elif isinstance(value, ox.Triple):  # never: the graph holds no triple terms
+                raise TypeError(f"a triple term is no JSON-LD node: {value}")
             elif coerced and isinstance(value, ox.NamedNode) and value not in by_subject:
                 values.setdefault(name, []).append(value.value)
             elif value in by_subject:
