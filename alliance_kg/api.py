@@ -214,19 +214,9 @@ def export(fmt: str, *, data: DataFiles = (), reasoned: bool = False, void: bool
             raise UsageError("--void writes one graph: use --format ttl, nt, jsonld or xml")
         description = void_module.describe(void_module.dataset(extra=files, reasoned=reasoned))
         return export_module.serialize_graph(description, name)
-    if name in export_module.QUAD_FORMATS:
-        from .graph import load_dataset
+    from . import layout as layout_module
 
-        return export_module.serialize_dataset(load_dataset(extra=files, reasoned=reasoned), name)
-    if reasoned:
-        from .reasoning import closure as reasoned_graph
-
-        graph = reasoned_graph(files)
-    else:
-        from .graph import load_graph
-
-        graph = load_graph(extra=files)
-    return export_module.serialize_graph(graph, name)
+    return export_module.export_layout(layout_module.build(files, reasoned=reasoned), name, reasoned=reasoned)
 
 
 def validate(

@@ -791,7 +791,7 @@ def _run_reason(args: argparse.Namespace) -> int:
     from . import api, export
 
     built = api.layout(args.data, reasoned=True)
-    data = export.serialize_graph(built.rdflib_graph("inferred" if args.new_only else "closure"), args.format)
+    data = export.serialize_triples(built.inferred if args.new_only else built.closure(), args.format)
     print(
         f"{len(built.default_graph())} asserted triples, {len(built.inferred)} inferred by OWL 2 RL",
         file=sys.stderr,

@@ -138,17 +138,10 @@ def _write(folder: Path, name: str, data: bytes) -> None:
 
 def _contents(extra: Sequence[Path | str]) -> dict[str, bytes]:
     """Each export format's bytes, as ``alliance-kg export --format F`` writes them."""
-    from . import export
-    from .graph import load_dataset, load_graph
+    from . import export, layout
 
-    dataset = load_dataset(extra=extra)
-    graph = load_graph(extra=extra)
-    return {
-        fmt: export.serialize_dataset(dataset, fmt)
-        if fmt in export.QUAD_FORMATS
-        else export.serialize_graph(graph, fmt)
-        for fmt in RELEASE_FORMATS
-    }
+    built = layout.build(extra)
+    return {fmt: export.export_layout(built, fmt) for fmt in RELEASE_FORMATS}
 
 
 def describe(
