@@ -838,7 +838,11 @@ def _run_pictures(args: argparse.Namespace) -> int:
     from . import api
     from .pictures import write_pictures
 
-    for path in write_pictures(args.directory, store=api.open_store(args.data)):
+    try:
+        written = write_pictures(args.directory, store=api.open_store(args.data))
+    except OSError as exc:  # a file where the folder should be, a read-only or full filesystem
+        raise UsageError(f"cannot write the pictures to {args.directory}: {exc.strerror or exc}") from None
+    for path in written:
         print(f"wrote {path}", file=sys.stderr)
     return 0
 

@@ -789,6 +789,22 @@ def load_into(store: ox.Store, path: Path | str, *, data: bytes | None = None) -
             store.extend(chunk)
 
 
+def bulk_load_into(store: ox.Store, path: Path | str, *, data: bytes | None = None) -> None:
+    """:func:`load_into` for a store on disk: the checked triples go through Oxigraph's bulk loader (no
+    transaction per chunk; about twice as fast, and a store a sixth of the size). A refused file leaves
+    part of its triples in ``store``: discard the store, as :mod:`alliance_kg.storecache` does."""
+    path = Path(path)
+    if data is None and path.resolve() in _package_files():
+        fmt = format_of(path)
+        try:
+            store.bulk_load(read_bytes(path), format=fmt, base_iri=path.resolve().as_uri())
+        except SyntaxError as exc:
+            raise syntax_error(path, fmt, exc) from None
+        return
+    with _collector_paused():
+        store.bulk_extend(_checked(path, data))
+
+
 def add_to_graph(graph: Graph, path: Path | str, *, data: bytes | None = None) -> Graph:
     """Add the triples of one file to an rdflib graph (a :class:`rdflib.Graph`, or a graph of a
     :class:`rdflib.Dataset`), and return it, blank nodes labelled as :func:`read_triples` labels them.

@@ -52,7 +52,15 @@ def open_store(
 ) -> ox.Store:
     """An in-memory store with the bundled ontology and data (or their cached OWL 2 RL closure when
     ``reasoned``: ``on_compute`` is called first when it has to be computed), plus the user's ``extra``
-    files."""
+    files. User files of :data:`alliance_kg.storecache.MIN_BYTES` or more are read once into a store kept
+    on disk (:mod:`alliance_kg.storecache`), opened read-only on later calls."""
+    if extra:
+        from . import storecache
+
+        if storecache.worth_caching(extra):
+            cached = storecache.open_store(extra, reasoned=reasoned, on_compute=on_compute)
+            if cached is not None:
+                return cached
     store = ox.Store()
     if reasoned:
         from .reasoning import closure_bytes

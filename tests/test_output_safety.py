@@ -471,7 +471,26 @@ PROGRESS = {"reason", "validate"}  # these print progress to stderr before their
 
 def test_every_command_writing_stdout_is_covered() -> None:
     covered = {p.values[0][0] for p in STDOUT_COMMANDS}
-    assert covered >= set(cli.COMMANDS) - {"load", "serve"}
+    assert covered >= set(cli.COMMANDS) - {"load", "serve", "pictures"}  # pictures writes files: below
+
+
+def test_pictures_into_a_file_or_a_read_only_folder_is_an_error_not_a_traceback(tmp_path: Path) -> None:
+    pytest.importorskip("vl_convert")
+    a_file = tmp_path / "not-a-folder"
+    a_file.write_text("x", encoding="utf-8")
+    read_only = tmp_path / "read-only"
+    read_only.mkdir()
+    read_only.chmod(0o555)
+    targets = [a_file, a_file / "below"] + ([read_only] if os.geteuid() != 0 else [])
+    for target in targets:
+        done = subprocess.run(
+            [sys.executable, "-m", "alliance_kg", "pictures", str(target)], capture_output=True, text=True
+        )
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.startswith(f"error: cannot write the pictures to {target}: "), done.stderr
+        assert "Traceback" not in done.stderr
+    assert a_file.read_text(encoding="utf-8") == "x"
+    assert list(read_only.iterdir()) == []  # nothing half-written
 
 
 @pytest.fixture
