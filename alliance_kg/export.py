@@ -141,23 +141,15 @@ def _all_prefixes() -> dict[str, str]:
 
 def _with_used_prefixes(data: bytes, *, xml: bool = False) -> bytes:
     """Turtle, TriG or RDF/XML written with every project prefix, less the declarations of those it never
-    uses (``prefix:`` nowhere in the text: one fast scan a prefix; a mention inside a literal keeps one)."""
-    from .namespaces import PREFIXES
+    uses (:func:`alliance_kg.namespaces.drop_unused_prefixes`; in RDF/XML, the ``xmlns:`` attributes)."""
+    from .namespaces import PREFIXES, drop_unused_prefixes
 
-    if xml:
-        for prefix, ns in PREFIXES.items():
-            if f"<{prefix}:".encode() not in data and f" {prefix}:".encode() not in data:
-                data = data.replace(f' xmlns:{prefix}="{ns}"'.encode(), b"", 1)
-        return data
-    start = 0
-    declarations = []
-    while data.startswith(b"@prefix ", start):
-        end = data.index(b"\n", start) + 1
-        declarations.append(data[start:end])
-        start = end
-    body = data[start:]
-    used = [line for line in declarations if line.split(b" ", 2)[1] in body]
-    return b"".join(used) + body
+    if not xml:
+        return drop_unused_prefixes(data)
+    for prefix, ns in PREFIXES.items():
+        if f"<{prefix}:".encode() not in data and f" {prefix}:".encode() not in data:
+            data = data.replace(f' xmlns:{prefix}="{ns}"'.encode(), b"", 1)
+    return data
 
 
 def _canonical(graph: Graph) -> Graph:

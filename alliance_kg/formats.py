@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import pyoxigraph as ox
 
 from .errors import UsageError
-from .namespaces import PREFIXES
+from .namespaces import PREFIXES, drop_unused_prefixes
 from .namespaces import curie as curie  # re-exported: the one set of CURIE rules
 from .store import select
 
@@ -123,8 +123,11 @@ def serialize_triples(triples: Sequence[ox.Triple], fmt: str) -> bytes:
     """A CONSTRUCT or DESCRIBE result in ``fmt`` (Turtle with the project's prefixes, N-Triples, JSON-LD,
     RDF/XML)."""
     fmt = check_format("CONSTRUCT", fmt)
-    prefixes = dict(PREFIXES) if fmt in ("turtle", "ttl") else None
-    return _newline(ox.serialize(triples, format=_GRAPHS[fmt], prefixes=prefixes) or b"")
+    if fmt in ("turtle", "ttl"):  # the prefixes it uses, not all forty
+        return _newline(
+            drop_unused_prefixes(ox.serialize(triples, format=_GRAPHS[fmt], prefixes=dict(PREFIXES)) or b"")
+        )
+    return _newline(ox.serialize(triples, format=_GRAPHS[fmt]) or b"")
 
 
 def serialize_boolean(answer: bool, fmt: str) -> bytes:

@@ -115,3 +115,17 @@ def expand(name: str, prefixes: Mapping[str, str] | None = None) -> str:
     table = PREFIXES if prefixes is None else prefixes
     prefix, _, local = name.partition(":")
     return table[prefix] + local
+
+
+def drop_unused_prefixes(data: bytes) -> bytes:
+    """Turtle or TriG written with every project prefix (Oxigraph declares each prefix it is given), less
+    the declarations of those it never uses (``prefix:`` nowhere after the declarations: one fast scan a
+    prefix; a mention inside a literal keeps one, which is harmless)."""
+    start = 0
+    declarations = []
+    while data.startswith(b"@prefix ", start):
+        end = data.index(b"\n", start) + 1
+        declarations.append(data[start:end])
+        start = end
+    body = data[start:]
+    return b"".join(line for line in declarations if line.split(b" ", 2)[1] in body) + body

@@ -221,3 +221,19 @@ def test_the_cli_module_calls_the_api_not_the_engine() -> None:
     assert "api" in imported
     assert not imported & direct, sorted(imported & direct)
     assert sys.modules["alliance_kg.cli"] is cli
+
+
+@pytest.mark.parametrize(
+    "name", [q.name for q in catalogue.catalogue() if q.form in ("CONSTRUCT", "DESCRIBE")]
+)
+def test_a_graph_result_declares_only_the_prefixes_it_uses(name: str, stores: dict[bool, ox.Store]) -> None:
+    named = catalogue.find(name)
+    result = api.query(named, store=stores[named.reasoned])
+    text = result.serialize("turtle")
+    lines = text.decode("utf-8").splitlines()
+    declared = [line.split()[1] for line in lines if line.startswith("@prefix ")]
+    body = "\n".join(line for line in lines if not line.startswith("@prefix "))
+    assert declared and all(prefix in body for prefix in declared), declared
+    assert len(declared) < 20  # not the project's forty-one
+    parsed = ox.parse(text, format=ox.RdfFormat.TURTLE)
+    assert {q.triple for q in parsed} == set(result.triples())  # the same graph

@@ -18,7 +18,7 @@ import pyoxigraph as ox
 
 from ..gate import CheckedQuery
 from ..gate import Refused as Refusal
-from ..namespaces import PREFIXES
+from ..namespaces import PREFIXES, drop_unused_prefixes
 from . import negotiation
 
 TEXT = "text/plain; charset=utf-8"
@@ -195,6 +195,8 @@ def _serialise(
                 raise _TooLong
         prefixes = dict(PREFIXES) if fmt.key == "ttl" else None
         body = ox.serialize(triples, format=negotiation.RDF_FORMAT[fmt.key], prefixes=prefixes) or b""
+        if prefixes:  # the prefixes the graph uses, not all forty
+            body = drop_unused_prefixes(body)
         return QueryResponse(200, fmt.content_type, body, {"X-Result-Count": str(len(triples))})
     variables = result.variables
     rows = []

@@ -1,5 +1,11 @@
-"""The HTML pages, rendered on the server: plain HTML and one small style sheet, no external resources
-(the site works offline), and one small script for the query page.
+"""The HTML pages, rendered on the server from Jinja2 templates (``alliance_kg/server/templates/``): plain
+HTML, one style sheet, and the scripts of the site's own ``static/`` folder (nothing from elsewhere: the
+site works offline).
+
+The templates escape everything they print (``autoescape``); a variable they are not given is an error
+(``StrictUndefined``), not an empty string. The one thing they print unescaped is JSON inside a
+``<script>`` element (the JSON-LD of a resource, the data of the pictures and of the query page), and only
+through :func:`script_json`, which writes it so that nothing in it can end the element.
 
 Links between pages go to the local addresses (``{base}id/vehicle/nissan-micra``), so that a browser can
 follow them whatever address the site is reached at; the canonical IRI of each resource is shown on its
@@ -11,18 +17,34 @@ page, and stays the one in the RDF descriptions. Other IRIs are links only when 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from html import escape
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
 
 from ..formats import curie
 from ..namespaces import BASE, ONTOLOGY_IRI, PREFIXES
 from ..void import PUBLISHER_NAME
-from .resources import PropertyValues, ResourceView, Source, Value
+from .resources import ResourceView, Value
 
 LANGUAGES = {"en": "English", "fr": "français", "ja": "日本語"}
 DOCUMENT_FORMATS = (("ttl", "Turtle"), ("nt", "N-Triples"), ("jsonld", "JSON-LD"), ("rdf", "RDF/XML"))
+_MEDIA = ("text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml")
+
+#: The scripts of the pages with a picture (paths under the site's base), in the order they load.
+GRAPH_SCRIPTS = ("static/vendor/cytoscape/cytoscape.min.js", "static/graph.js")
+QUERY_STYLESHEETS = ("static/vendor/yasgui/yasgui.min.css",)
+QUERY_SCRIPTS = (
+    "static/vendor/yasgui/yasgui.min.js",
+    "static/vendor/vega/vega.min.js",
+    "static/vendor/vega-lite/vega-lite.min.js",
+    "static/vendor/vega-embed/vega-embed.min.js",
+    "static/query.js",
+    "static/chart.js",
+)
 
 
 @dataclass(frozen=True)
@@ -45,6 +67,11 @@ class Site:
     def endpoint(self) -> str:
         return self.base + "sparql"
 
+    @property
+    def chart(self) -> str:
+        """The chart endpoint: SPARQL JSON results in, a Vega-Lite spec out."""
+        return self.base + "chart"
+
 
 def _web_address(iri: str) -> str | None:
     """``iri`` if it is an ``http://`` or ``https://`` URL with a host and nothing a browser would strip or
@@ -58,203 +85,153 @@ def _web_address(iri: str) -> str | None:
     return f"{scheme.lower()}://{rest}"
 
 
-def _e(text: object) -> str:
-    return escape(str(text), quote=True)
+# ---------------------------------------------------------------------------------------------------
+# JSON in a <script> element, and the templates
+
+#: What :func:`script_json` writes as JSON escapes: ``<`` (so that neither ``</script>`` nor ``<!--`` can
+#: appear), ``>`` and ``&`` (for good measure), and the line and paragraph separators U+2028 and U+2029
+#: (line terminators in JavaScript before ES2019).
+_SCRIPT_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_SCRIPT_UNSAFE = str.maketrans(_SCRIPT_ESCAPES)
 
 
-def _anchor(site: Site, iri: str, content: str, title: str | None = None) -> str:
-    """``content`` (HTML) as a link to ``iri``, or as text titled with the IRI when it may not be a link."""
-    href = site.href(iri)
-    if href is None:
-        return f'<span class="iri-text" title="{_e(title or iri)}">{content}</span>'
-    hint = f' title="{_e(title)}"' if title else ""
-    return f'<a href="{_e(href)}"{hint}>{content}</a>'
+def script_json(data: object, *, indent: int | None = None) -> str:
+    """``data`` as JSON for the inside of a ``<script>`` element (``type="application/json"`` or
+    ``"application/ld+json"``): every ``<`` is written ``\\u003c`` (and ``>``, ``&``, U+2028, U+2029 as
+    escapes too), so that nothing in it can end the element early (``</script>``) or open a comment
+    (``<!--``); JSON reads it back as the same data. The only way the templates print JSON (the
+    ``script_json`` filter)."""
+    return json.dumps(data, ensure_ascii=False, indent=indent).translate(_SCRIPT_UNSAFE)
 
 
-def layout(site: Site, title: str, body: str, *, lang: str = "en", head: str = "", scripts: str = "") -> str:
-    return f"""<!DOCTYPE html>
-<html lang="{_e(lang)}">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{_e(title)} — alliance-kg</title>
-<link rel="icon" href="data:,">
-<link rel="stylesheet" href="{_e(site.base)}static/style.css">
-{head}</head>
-<body>
-<header class="site">
-<a class="brand" href="{_e(site.base)}">alliance-kg</a>
-<nav>
-<a href="{_e(site.base)}sparql">Query</a>
-<a href="{_e(site.base)}browse">Browse</a>
-<a href="{_e(site.href(ONTOLOGY_IRI) or site.base)}">Ontology</a>
-<a href="{_e(site.base)}void">Dataset</a>
-</nav>
-</header>
-<main>
-{body}
-</main>
-<footer>
-A knowledge graph of the Renault–Nissan–Mitsubishi Alliance's electric-vehicle work at Ampere Douai,
-built from the Alliance's press release of 16 September 2025. Data CC BY 4.0. SPARQL endpoint:
-<a href="{_e(site.endpoint)}">{_e(site.endpoint)}</a>.
-</footer>
-{scripts}</body>
-</html>
-"""
+def _script_json_markup(data: object, indent: int | None = None) -> Markup:
+    return Markup(script_json(data, indent=indent))  # safe inside <script>: see script_json
 
 
-def _link(site: Site, value: Value) -> str:
-    if value.iri is None:
-        return _literal(value)
-    return _anchor(site, value.iri, _e(value.text), value.iri)
+def _environment() -> Environment:
+    environment = Environment(
+        loader=PackageLoader("alliance_kg.server", "templates"),  # from the package: works from a wheel
+        autoescape=True,  # every template, whatever its name: everything printed is escaped
+        undefined=StrictUndefined,  # a variable not given is an error, not an empty string
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    del environment.filters["tojson"]  # JSON goes into the pages one way only: script_json
+    environment.filters["script_json"] = _script_json_markup
+    environment.filters["curie"] = curie
+    environment.globals.update(languages_offered=LANGUAGES, ontology_iri=ONTOLOGY_IRI)
+    return environment
 
 
-def _literal(value: Value) -> str:
-    text = _e(value.text)
-    cls = ' class="long"' if len(value.text) > 160 or "\n" in value.text else ""
-    out = f"<span{cls}>{text}</span>"
-    if value.language:
-        out += f'<span class="lang" title="language">{_e(value.language)}</span>'
-    if value.datatype:
-        out += f'<span class="datatype" title="datatype">{_e(value.datatype)}</span>'
-    return out
+#: The templates' environment (``ENVIRONMENT.get_template("resource.html")``).
+ENVIRONMENT = _environment()
+#: The templates: the layout, the shared macros, and one a kind of page.
+TEMPLATES: tuple[str, ...] = ("base.html", "macros.html", "resource.html", "not_found.html", "error.html")
+TEMPLATES += ("browse.html", "ontology.html", "query.html", "void.html")
 
 
-def _source_link(site: Site, source: Source) -> str:
-    return _anchor(site, source.iri, _e(source.text), source.quote)
+def render(
+    template: str,
+    site: Site,
+    title: str,
+    *,
+    lang: str = "en",
+    canonical: str | None = None,
+    jsonld: Mapping[str, object] | None = None,
+    alternates: Sequence[FormatLink] = (),
+    stylesheets: Sequence[str] = (),
+    scripts: Sequence[str] = (),
+    **context: object,
+) -> str:
+    """A page: ``template`` (one of :data:`TEMPLATES`, each extending ``base.html``) with the layout's
+    variables (its head, its scripts) and the page's own ``context``."""
+    return ENVIRONMENT.get_template(template).render(
+        site=site,
+        title=title,
+        lang=lang,
+        canonical=canonical,
+        jsonld=jsonld,
+        alternates=alternates,
+        stylesheets=stylesheets,
+        scripts=scripts,
+        **context,
+    )
 
 
-def _format_links(site: Site, path: str, lang: str) -> str:
-    suffix = f"?lang={lang}" if lang != "en" else ""
-    links = " · ".join(
-        f'<a rel="alternate" type="{_e(media)}" href="{_e(site.doc(path, ext) + suffix)}">{_e(name)}</a>'
+@dataclass(frozen=True)
+class FormatLink:
+    """A link to a document in one of its RDF formats."""
+
+    href: str
+    media: str
+    name: str
+
+
+def format_links(address: str, suffix: str = "") -> list[FormatLink]:
+    """The links to ``{address}.ttl``, ``.nt``, ``.jsonld``, ``.rdf`` (each followed by ``suffix``)."""
+    return [
+        FormatLink(f"{address}.{ext}{suffix}", media, name)
         for (ext, name), media in zip(DOCUMENT_FORMATS, _MEDIA, strict=True)
-    )
-    return f'<span><span class="label">This description in RDF:</span> {links}</span>'
+    ]
 
 
-_MEDIA = ("text/turtle", "application/n-triples", "application/ld+json", "application/rdf+xml")
-
-
-def _language_links(here: str, lang: str) -> str:
-    links = []
-    for tag, name in LANGUAGES.items():
-        current = ' aria-current="true"' if tag == lang else ""
-        links.append(f'<a href="{_e(here)}?lang={tag}" hreflang="{tag}" lang="{tag}"{current}>{_e(name)}</a>')
-    return f'<span><span class="label">Labels:</span> {" · ".join(links)}</span>'
-
-
-def alternate_links(site: Site, path: str) -> str:
-    return "".join(
-        f'<link rel="alternate" type="{media}" href="{_e(site.doc(path, ext))}">\n'
-        for (ext, _), media in zip(DOCUMENT_FORMATS, _MEDIA, strict=True)
-    )
-
-
-def _property_rows(site: Site, properties: Sequence[PropertyValues], *, sources: bool) -> str:
-    rows = []
-    for prop in properties:
-        for index, value in enumerate(prop.values):
-            head = ""
-            if index == 0:
-                span = f' rowspan="{len(prop.values)}"' if len(prop.values) > 1 else ""
-                link = _anchor(site, prop.iri, _e(prop.label), prop.iri)
-                head = f'<th scope="row"{span}>{link}</th>'
-            cells = f"<td>{_link(site, value)}</td>"
-            if sources:
-                cited = ", ".join(_source_link(site, s) for s in value.sources)
-                cells += f'<td class="sources">{cited}</td>'
-            rows.append(f'<tr data-property="{_e(curie(prop.iri))}">{head}{cells}</tr>')
-    return "\n".join(rows)
-
-
-def script_json(data: object) -> str:
-    """``data`` as JSON for the inside of a ``<script>`` element: every ``<`` is written ``\\u003c``, so that
-    nothing in it can end the element early (``</script>``) or open a comment (``<!--``); JSON reads it back
-    as the same text."""
-    return json.dumps(data, ensure_ascii=False, indent=1).replace("<", "\\u003c")
-
-
-def jsonld_head(iri: str, jsonld: dict[str, object] | None) -> str:
-    """The ``<head>`` lines that make a resource's page machine-readable: ``rel=canonical`` to the
-    resource's canonical IRI (the persistent ``https://w3id.org/…`` address, which redirects to this page)
-    and its description in schema.org terms as JSON-LD (``resources.schema_jsonld``), data that a browser
-    does not run (so the Content-Security-Policy does not concern it) and that search engines read."""
-    out = ""
-    canonical = _web_address(iri)
-    if canonical:
-        out += f'<link rel="canonical" href="{_e(canonical)}">\n'
-    if jsonld:
-        out += f'<script type="application/ld+json">\n{script_json(jsonld)}\n</script>\n'
-    return out
+# ---------------------------------------------------------------------------------------------------
+# The pages
 
 
 def resource_page(
-    site: Site, view: ResourceView, path: str, lang: str, *, jsonld: dict[str, object] | None = None
+    site: Site,
+    view: ResourceView,
+    path: str,
+    lang: str,
+    *,
+    jsonld: dict[str, object] | None = None,
+    graph: Sequence[Mapping[str, Any]] | None = None,
 ) -> str:
-    here = site.doc(path, "html")
-    kinds = ", ".join(_link(site, t) for t in view.types)
-    parts = [
-        '<article class="resource">',
-        f'<p class="kind">{kinds}</p>' if kinds else "",
-        f"<h1>{_e(view.label)}</h1>",
-        f'<p class="iri">IRI: {_anchor(site, view.iri, _e(view.iri))}</p>',
-        f'<p class="summary">{_e(view.summary)}</p>' if view.summary else "",
-        f'<nav class="formats">{_format_links(site, path, lang)}{_language_links(here, lang)}</nav>',
-        "<h2>Facts</h2>",
-        '<table class="facts" id="facts">',
-        "<thead><tr><th>Property</th><th>Value</th><th>Source</th></tr></thead>",
-        f"<tbody>\n{_property_rows(site, view.properties, sources=True)}\n</tbody></table>",
-    ]
-    if view.incoming:
-        parts += [
-            "<h2>Referred to by</h2>",
-            '<table class="incoming" id="incoming">',
-            "<thead><tr><th>Property</th><th>Resource</th></tr></thead>",
-            f"<tbody>\n{_property_rows(site, view.incoming, sources=False)}\n</tbody></table>",
-        ]
-    if view.sources:
-        items = []
-        for source in view.sources:
-            quote = f"<blockquote>{_e(source.quote)}</blockquote>" if source.quote else ""
-            items.append(f"<li>{_source_link(site, source)}{quote}</li>")
-        parts += ["<h2>Sources</h2>", '<ol class="sources" id="sources">', *items, "</ol>"]
-    if view.facts_from_here:
-        rows = "\n".join(
-            "<tr>"
-            + "".join(f"<td>{_link(site, v)}</td>" for v in (f.subject, f.predicate, f.object))
-            + "</tr>"
-            for f in view.facts_from_here
-        )
-        parts += [
-            f"<h2>Facts taken from this source ({len(view.facts_from_here)})</h2>",
-            '<table class="supported">',
-            "<thead><tr><th>Resource</th><th>Property</th><th>Value</th></tr></thead>",
-            f"<tbody>\n{rows}\n</tbody></table>",
-        ]
-    parts.append("</article>")
-    head = jsonld_head(view.iri, jsonld) + alternate_links(site, path)
-    return layout(site, view.label, "\n".join(p for p in parts if p), lang=lang, head=head)
+    """A resource's page: its facts with their sources, what refers to it, and (with ``graph``, its
+    neighbourhood as cytoscape.js elements: :func:`alliance_kg.server.neighbourhood.elements`) a picture of
+    them. In its head: ``rel=canonical`` to the resource's canonical IRI (the persistent
+    ``https://w3id.org/…`` address, which redirects to this page) and its description in schema.org terms
+    as JSON-LD (``resources.schema_jsonld``), data that a browser does not run (so the
+    Content-Security-Policy does not concern it) and that search engines read."""
+    suffix = f"?lang={lang}" if lang != "en" else ""
+    address = f"{site.base}doc/{path}"
+    linked = max(sum(1 for e in graph or () if "source" not in e.get("data", {})) - 1, 0)
+    return render(
+        "resource.html",
+        site,
+        view.label,
+        lang=lang,
+        canonical=_web_address(view.iri),
+        jsonld=jsonld,
+        alternates=format_links(address),
+        scripts=GRAPH_SCRIPTS if graph is not None else (),
+        view=view,
+        here=site.doc(path, "html"),
+        formats=format_links(address, suffix),
+        graph=graph,
+        graph_label=f"{view.label} in the graph: the resources it links to, and those that link to it",
+        graph_caption=(
+            f"{view.label} and the {linked} resources and classes it is linked to, each link named by its "
+            "property; the tables above list the same links, and the values."
+        ),
+    )
 
 
 def not_found_page(site: Site, iri: str, suggestions: Iterable[tuple[str, str]]) -> str:
-    items = "".join(
-        f"<li>{_anchor(site, i, _e(label))} <code>{_e(i)}</code></li>" for i, label in suggestions
+    return render(
+        "not_found.html",
+        site,
+        "Not found",
+        iri=iri,
+        suggestions=list(suggestions),
+        example=BASE + "id/vehicle/nissan-micra",
     )
-    close = f"<p>Perhaps you meant:</p><ul>{items}</ul>" if items else ""
-    body = f"""<h1>Not in this graph</h1>
-<p class="notice">Nothing in the graph has the IRI <code>{_e(iri)}</code>.</p>
-{close}
-<p>The graph's resources have IRIs like <code>{_e(BASE)}id/vehicle/nissan-micra</code>; the
-<a href="{_e(site.base)}browse">list of resources</a> has them all, and the
-<a href="{_e(site.endpoint)}">query page</a> can search them.</p>"""
-    return layout(site, "Not found", body)
 
 
 def error_page(site: Site, status: int, message: str) -> str:
-    body = f'<h1>{status}</h1>\n<pre class="error">{_e(message)}</pre>'
-    return layout(site, f"Error {status}", body)
+    return render("error.html", site, f"Error {status}", status=status, message=message)
 
 
 @dataclass
@@ -265,23 +242,7 @@ class BrowseGroup:
 
 
 def browse_page(site: Site, groups: Sequence[BrowseGroup], lang: str) -> str:
-    toc = "".join(
-        f'<li><a href="#{_e(curie(g.iri))}">{_e(g.label)}</a> ({len(g.members)})</li>' for g in groups
-    )
-    sections = []
-    for group in groups:
-        items = "".join(f"<li>{_anchor(site, i, _e(label))}</li>" for i, label in group.members)
-        sections.append(
-            f'<section id="{_e(curie(group.iri))}">'
-            f"<h2>{_anchor(site, group.iri, _e(group.label))}"
-            f"</h2><ul>{items}</ul></section>"
-        )
-    body = f"""<h1>Browse the graph</h1>
-<p>Every resource of the graph, by class (statement nodes aside: each fact's page shows its source).</p>
-<nav class="formats">{_language_links(site.base + "browse", lang)}</nav>
-<ul class="toc">{toc}</ul>
-{"".join(sections)}"""
-    return layout(site, "Browse", body, lang=lang)
+    return render("browse.html", site, "Browse", lang=lang, groups=groups, here=site.base + "browse")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -305,53 +266,26 @@ def ontology_page(
     metadata: Sequence[tuple[str, list[Value]]],
     sections: Sequence[tuple[str, Sequence[Term]]],
     lang: str,
+    *,
+    diagram: Sequence[Mapping[str, Any]] | None = None,
 ) -> str:
-    meta = "".join(
-        f"<dt>{_e(name)}</dt><dd>{', '.join(_link(site, v) for v in values)}</dd>"
-        for name, values in metadata
+    """The documentation of every term, and (with ``diagram``, cytoscape.js elements:
+    :func:`alliance_kg.diagram.class_diagram_elements`) the class diagram."""
+    return render(
+        "ontology.html",
+        site,
+        title,
+        lang=lang,
+        alternates=format_links(site.base + "ontology"),
+        scripts=GRAPH_SCRIPTS if diagram is not None else (),
+        doc_title=title,
+        description=description,
+        metadata=metadata,
+        sections=[(h, h.lower().replace(" ", "-"), terms) for h, terms in sections if terms],
+        formats=format_links(site.base + "ontology"),
+        here=site.base + "ontology.html",
+        diagram=diagram,
     )
-    toc = []
-    body_sections = []
-    for heading, terms in sections:
-        if not terms:
-            continue
-        anchor = heading.lower().replace(" ", "-")
-        toc.append(f'<li><a href="#{anchor}">{_e(heading)}</a> ({len(terms)})</li>')
-        items = []
-        for term in terms:
-            local = term.iri.rsplit("#", 1)[-1]
-            rows = "".join(
-                f"<dt>{_e(what)}</dt><dd>{', '.join(_link(site, v) for v in values)}</dd>"
-                for what, values in term.rows
-            )
-            definition = f"<p>{_e(term.definition)}</p>" if term.definition else ""
-            comment = f"<p>{_e(term.comment)}</p>" if term.comment else ""
-            items.append(
-                f'<section class="term" id="{_e(local)}">'
-                f"<h3>{_e(term.label)} <code>akg:{_e(local)}</code></h3>"
-                f'<p class="kind">{_e(term.kind)}</p>{definition}{comment}<dl class="term"><dt>IRI</dt>'
-                f"<dd><code>{_e(term.iri)}</code></dd>{rows}</dl></section>"
-            )
-        body_sections.append(f'<h2 id="{anchor}">{_e(heading)}</h2>' + "".join(items))
-    formats = " · ".join(
-        f'<a rel="alternate" type="{media}" href="{_e(site.base)}ontology.{ext}">{_e(name)}</a>'
-        for (ext, name), media in zip(DOCUMENT_FORMATS, _MEDIA, strict=True)
-    )
-    body = f"""<p class="kind">OWL 2 DL ontology</p>
-<h1>{_e(title)}</h1>
-<p class="iri">IRI: <code>{_e(ONTOLOGY_IRI)}</code> — terms: <code>{_e(ONTOLOGY_IRI)}#…</code>
-(prefix <code>akg:</code>)</p>
-<p class="summary">{_e(description or "")}</p>
-<nav class="formats"><span><span class="label">The ontology in RDF:</span> {formats}</span>
-{_language_links(site.base + "ontology.html", lang)}</nav>
-<dl class="term">{meta}</dl>
-<ul class="toc">{"".join(toc)}</ul>
-{"".join(body_sections)}"""
-    head = "".join(
-        f'<link rel="alternate" type="{media}" href="{_e(site.base)}ontology.{ext}">\n'
-        for (ext, _), media in zip(DOCUMENT_FORMATS, _MEDIA, strict=True)
-    )
-    return layout(site, title, body, lang=lang, head=head)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -359,56 +293,60 @@ def ontology_page(
 
 
 def query_page(
-    site: Site, catalogue: Sequence[dict[str, object]], graphs: dict[str, object], counts: str
+    site: Site,
+    catalogue: Sequence[dict[str, object]],
+    graphs: dict[str, object],
+    counts: str,
+    *,
+    timeline: Mapping[str, Any] | None = None,
 ) -> str:
-    options = "".join(
-        f'<option value="{_e(q["name"])}">{_e(q["title"])} ({_e(q["name"])})</option>' for q in catalogue
-    )
-    first = catalogue[0] if catalogue else {"text": "SELECT * WHERE { ?s ?p ?o } LIMIT 10", "question": ""}
+    """The home page: YASGUI on the endpoint, configured by the ``#akg-data`` JSON (``endpoint``,
+    ``reasonedEndpoint`` (None without reasoning), ``base``, ``canonicalBase``, ``queries`` (the
+    catalogue), ``prefixes``, ``graphs`` and ``chart``, the chart endpoint); the competency questions as
+    links that open each in the editor; and, with ``timeline`` (a Vega-Lite spec), the timeline of the
+    events."""
+    reasoned_endpoint = graphs.get("reasonedEndpoint")
+    first = catalogue[0] if catalogue else {"text": "SELECT * WHERE { ?s ?p ?o } LIMIT 10"}
+    entries = []
+    for query in catalogue:
+        params = {"query": str(query["text"])}
+        if query.get("reasoned") and reasoned_endpoint:
+            params["reasoned"] = "1"
+        entries.append({**query, "link": site.base + "?" + urlencode(params)})
     data = {
         "endpoint": site.endpoint,
+        "reasonedEndpoint": reasoned_endpoint,
         "base": site.base,
         "canonicalBase": BASE,
         "queries": list(catalogue),
         "graphs": graphs,
         "prefixes": PREFIXES,
+        "chart": site.chart,
     }
-    # "</" cannot end the script element early once escaped; the rest is plain JSON
-    payload = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
-    body = f"""<h1>Query the graph</h1>
-<p>{_e(counts)} Ask in SPARQL 1.1 here, or from any SPARQL client at <code>{_e(site.endpoint)}</code>
-(GET or POST; results as JSON, XML, CSV or TSV, graphs as Turtle, N-Triples, JSON-LD or RDF/XML). The prefixes
-<code>akg:</code>, <code>vehicle:</code>, <code>organisation:</code>… are declared for you. The endpoint is
-read-only and does not run <code>SERVICE</code>.</p>
-<form class="query" id="query-form" method="post" action="{_e(site.endpoint)}">
-<label class="pick" for="catalogue">Competency question:
-<select id="catalogue" name="catalogue">{options}</select></label>
-<p id="question">{_e(first.get("question", ""))}</p>
-<textarea id="query" name="query" spellcheck="false" aria-label="SPARQL query">{_e(first["text"])}</textarea>
-<div class="controls">
-<button type="submit" id="run">Run query</button>
-<label><input type="checkbox" id="reasoned" name="reasoned"> with what OWL 2 RL infers (the closure)</label>
-<span id="status" role="status"></span>
-</div>
-</form>
-<div id="results" aria-live="polite"></div>
-<script type="application/json" id="akg-data">{payload}</script>"""
-    scripts = f'<script src="{_e(site.base)}static/query.js"></script>\n'
-    return layout(site, "Query", body, scripts=scripts)
+    values = timeline.get("data", {}).get("values", []) if timeline is not None else []
+    return render(
+        "query.html",
+        site,
+        "Query",
+        stylesheets=QUERY_STYLESHEETS,
+        scripts=QUERY_SCRIPTS,
+        counts=counts,
+        data=data,
+        catalogue=entries,
+        first=first["text"],
+        timeline=timeline,
+        events=[(str(v.get("label", "")), str(v.get("date", ""))) for v in values],
+    )
 
 
 def void_page(site: Site, turtle: str, facts: Sequence[tuple[str, str]]) -> str:
-    rows = "".join(f'<tr><th scope="row">{_e(k)}</th><td>{_e(v)}</td></tr>' for k, v in facts)
-    formats = " · ".join(
-        f'<a rel="alternate" type="{media}" href="{_e(site.base)}void.{ext}">{_e(name)}</a>'
-        for (ext, name), media in zip(DOCUMENT_FORMATS, _MEDIA, strict=True)
+    return render(
+        "void.html",
+        site,
+        "Dataset",
+        alternates=format_links(site.base + "void"),
+        facts=facts,
+        turtle=turtle,
+        formats=format_links(site.base + "void"),
+        publisher=PUBLISHER_NAME,
     )
-    body = f"""<p class="kind">VoID dataset description</p>
-<h1>The dataset</h1>
-<nav class="formats"><span><span class="label">This description in RDF:</span> {formats}</span></nav>
-<table class="facts"><tbody>{rows}</tbody></table>
-<h2 id="publisher">Publisher</h2>
-<p>{_e(PUBLISHER_NAME)}: the publisher and creator of the dataset, the ontology and the shapes.</p>
-<h2>In Turtle</h2>
-<pre>{_e(turtle)}</pre>"""
-    return layout(site, "Dataset", body)
