@@ -196,16 +196,24 @@ def _build(
     building = Path(tempfile.mkdtemp(dir=parent, prefix=f".{name[:16]}-", suffix=".building"))
     try:
         kg = ox.Store(str(building))
-        if reasoned:
-            from .reasoning import closure_bytes
+        try:
+            if reasoned:
+                from .reasoning import closure_bytes
 
-            kg.bulk_load(closure_bytes(extra, on_compute=on_compute), format=ox.RdfFormat.N_TRIPLES)
-        else:
-            from .rdfinput import bulk_load_into
+                kg.bulk_load(closure_bytes(extra, on_compute=on_compute), format=ox.RdfFormat.N_TRIPLES)
+            else:
+                from .rdfinput import bulk_load_into
 
-            for path in [*store.bundled_files(), *extra]:
-                bulk_load_into(kg, path)
-        kg.flush()
+                for path in [*store.bundled_files(), *extra]:
+                    bulk_load_into(kg, path)
+            kg.flush()
+        except BaseException as exc:
+            # the frames of the traceback hold the store open (RocksDB would go on writing into the folder
+            # being removed): drop them, close the store, then remove the folder and raise
+            exc.__traceback__ = None
+            del kg
+            shutil.rmtree(building, ignore_errors=True)
+            raise exc from None
         triples = len(kg)
         del kg  # closes the RocksDB store
         _write_json(building / _MARKER, {"scheme": _SCHEME, "key": name, "triples": triples})
