@@ -279,7 +279,7 @@ def validate(
         parse_file(paths.ontology_file(), into=merged)
         for path in files:
             parse_file(path, into=merged)
-        return validation.validate_graph(merged, threshold=threshold, inplace=True)
+        return validation.validate_graph(merged, threshold=threshold, inplace=True, checks=True)
     return validation.validate(
         [*_files(target), *files], reasoned=reasoned, threshold=threshold, progress=progress
     )

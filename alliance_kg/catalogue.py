@@ -112,17 +112,24 @@ def parse_query_file(path: Path) -> NamedQuery:
     return parse_query_text(text, path)
 
 
-def parse_query_text(text: str, path: Path = Path("<inline>")) -> NamedQuery:
-    """A query and the header of its leading comment lines; ``path`` names it in messages."""
+def header_fields(text: str, pattern: re.Pattern[str] = _HEADER) -> dict[str, str]:
+    """The ``# name: value`` lines of a query's leading comments whose name ``pattern`` (group 1; the value
+    group 2) accepts: the header of :func:`parse_query_text`, or the ``# validate:`` … lines of a check."""
     header: dict[str, str] = {}
     for line in text.splitlines():
         if not line.startswith("#"):
             if line.strip():
                 break
             continue
-        match = _HEADER.match(line)
+        match = pattern.match(line)
         if match:
             header[match[1]] = match[2]
+    return header
+
+
+def parse_query_text(text: str, path: Path = Path("<inline>")) -> NamedQuery:
+    """A query and the header of its leading comment lines; ``path`` names it in messages."""
+    header = header_fields(text)
     params: list[Param] = []
     spec = header.get("params", "none")
     if spec.strip().lower() not in {"", "none"}:

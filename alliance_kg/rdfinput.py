@@ -635,7 +635,7 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _checked(path: Path, data: bytes | None) -> Iterator[ox.Quad]:
+def checked_quads(path: Path, data: bytes | None = None) -> Iterator[ox.Quad]:
     """The checked triples of one file, as quads of the default graph, blank nodes labelled after the file
     (``b<12 hex digits of the hash of its path>n<number>``, in order of appearance): the same labels on
     every read, in both views, never those of another file. A refusal can come after some triples: the
@@ -713,9 +713,9 @@ def _checked(path: Path, data: bytes | None) -> Iterator[ox.Quad]:
 
 
 def _parse(path: Path, data: bytes | None) -> list[ox.Quad]:
-    """All the checked triples of one file (see :func:`_checked`)."""
+    """All the checked triples of one file (see :func:`checked_quads`)."""
     with _collector_paused():
-        return list(_checked(path, data))
+        return list(checked_quads(path, data))
 
 
 def _too_deep(path: Path) -> DataError:
@@ -783,7 +783,7 @@ def load_into(store: ox.Store, path: Path | str, *, data: bytes | None = None) -
         except SyntaxError as exc:
             raise syntax_error(path, fmt, exc) from None
         return
-    quads = _checked(path, data)
+    quads = checked_quads(path, data)
     with _collector_paused():
         while chunk := list(islice(quads, _CHUNK)):
             store.extend(chunk)
@@ -802,7 +802,7 @@ def bulk_load_into(store: ox.Store, path: Path | str, *, data: bytes | None = No
             raise syntax_error(path, fmt, exc) from None
         return
     with _collector_paused():
-        store.bulk_extend(_checked(path, data))
+        store.bulk_extend(checked_quads(path, data))
 
 
 def add_to_graph(graph: Graph, path: Path | str, *, data: bytes | None = None) -> Graph:
@@ -827,7 +827,7 @@ def add_to_graph(graph: Graph, path: Path | str, *, data: bytes | None = None) -
             if found is None:
                 found = blanks[node.value] = BNode(node.value)
             return found
-        if type(node) is not ox.Literal:  # a triple term, which _checked refuses
+        if type(node) is not ox.Literal:  # a triple term, which checked_quads refuses
             raise TypeError(f"no rdflib term for {node}")
         if node.language:
             return Literal(node.value, lang=node.language)

@@ -204,6 +204,20 @@ def test_validate_a_graph_merges_the_ontology_into_a_copy() -> None:
     assert api.validate(api.open_dataset()).conforms  # a Dataset: the union of its graphs
 
 
+def test_validate_a_graph_runs_the_checks_as_validating_files_does() -> None:
+    """The checks SHACL cannot express (queries/checks/ with ``# validate: yes``) are part of the report of a
+    graph as of a file: the same results either way."""
+    dangling = Path(__file__).parent / "fixtures" / "checks" / "dangling-statement-violation.ttl"
+    from_file = api.validate(dangling)
+    mine = api.open_graph()
+    mine.parse(dangling, format="turtle")
+    from_graph = api.validate(mine)
+    assert any(r.shape.endswith("/dangling-statement-violation") for r in from_file.failing), from_file
+    assert [(r.focus, r.shape, r.message) for r in from_graph.failing] == [
+        (r.focus, r.shape, r.message) for r in from_file.failing
+    ]
+
+
 # --- the graph as rdflib and pyoxigraph objects, the closure, exports -----------------------------------
 
 

@@ -95,7 +95,8 @@ def test_reasoned_validation_checks_resources_typed_only_by_their_properties(
     capsysbinary, tmp_path: Path
 ) -> None:
     """A new model given only a platform is a vehicle model by the domain of akg:builtOnPlatform: plain
-    validation cannot see it, --reasoned checks it against the vehicle model shape."""
+    validation cannot see it as one (only the English-label check, which looks at every resource, reports
+    it), --reasoned checks it against the vehicle model shape."""
     extra = tmp_path / "twingo.ttl"
     extra.write_text(
         "@prefix akg: <https://w3id.org/alliance-kg/ontology#> .\n"
@@ -103,8 +104,15 @@ def test_reasoned_validation_checks_resources_typed_only_by_their_properties(
         "<https://w3id.org/alliance-kg/id/platform/ampr-small> .\n",
         encoding="utf-8",
     )
-    code, out, _ = run(capsysbinary, "validate", "--data", str(extra))
-    assert code == 0
+    code, out, _ = run(capsysbinary, "validate", "--data", str(extra), "--format", "json")
+    assert code == 1
+    plain = {(r["focus"], r["shape"]) for r in json.loads(out)["results"]}
+    assert plain == {
+        (
+            "https://w3id.org/alliance-kg/id/vehicle/renault-twingo",
+            "https://w3id.org/alliance-kg/queries/checks/english-label-violation",
+        )
+    }
     code, out, _ = run(capsysbinary, "validate", "--reasoned", "--data", str(extra), "--format", "json")
     assert code == 1
     failing = {(r["focus"], r["shape"]) for r in json.loads(out)["results"] if r["severity"] == "Violation"}
@@ -118,3 +126,18 @@ def test_reasoned_validation_checks_resources_typed_only_by_their_properties(
 def test_reasoned_validation_of_the_bundled_graph_conforms(capsysbinary) -> None:
     code, out, _ = run(capsysbinary, "validate", "--reasoned")
     assert (code, out) == (0, "conforms: no results of any severity\n")
+
+
+def test_a_consistency_check_reports_in_the_same_report(capsysbinary) -> None:
+    """The checks of queries/checks/ that SHACL cannot express run inside validate: an undeclared term is
+    a violation of checks/undeclared-term-violation, in every format."""
+    fixture = Path(__file__).parent / "fixtures" / "checks" / "undeclared-term-violation.ttl"
+    code, out, _ = run(capsysbinary, "validate", "--data", str(fixture))
+    assert code == 1
+    assert "checks/undeclared-term-violation\n" in out and "akg:hasSegment" in out
+    code, out, _ = run(capsysbinary, "validate", "--data", str(fixture), "--format", "turtle")
+    report = Graph().parse(data=out, format="turtle")
+    check = URIRef("https://w3id.org/alliance-kg/queries/checks/undeclared-term-violation")
+    assert (None, SH.sourceConstraint, check) in report
+    (conforms,) = report.objects(None, SH.conforms)
+    assert conforms.toPython() is False
