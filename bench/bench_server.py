@@ -39,6 +39,24 @@ QUERIES = {
 }
 
 
+def tree_cpu(pid: int) -> dict[int, float]:
+    """User + system CPU seconds of a process and of each of its descendants (Linux /proc; {} elsewhere)."""
+    found: dict[int, float] = {}
+    todo = [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            with open(f"/proc/{current}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            found[current] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    todo += [int(child) for child in children.read().split()]
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -223,7 +241,9 @@ def main() -> int:
         process, base = start(args.workers)
     try:
         requests = plan(base, args.requests)
+        before = tree_cpu(process.pid) if process is not None else {}
         latencies, errors, elapsed = asyncio.run(run(base, requests, args.concurrency, args.max_seconds))
+        after = tree_cpu(process.pid) if process is not None else {}
         every = [x for values in latencies.values() for x in values]
         sent = len(every)
         print(
@@ -236,6 +256,14 @@ def main() -> int:
             f"p99 {percentile(every, 99) * 1000:.1f} ms, max {max(every) * 1000:.1f} ms; "
             f"errors {sum(errors.values())}"
         )
+        if after and process is not None:  # CPU per request: steadier than the throughput on a shared machine
+            spent = {pid: cpu - before.get(pid, 0.0) for pid, cpu in after.items()}
+            server = spent.pop(process.pid, 0.0)
+            print(
+                f"server CPU {1000 * (server + sum(spent.values())) / max(sent, 1):.3f} ms a request "
+                f"(the server process {1000 * server / max(sent, 1):.3f}, its {len(spent)} query workers "
+                f"{1000 * sum(spent.values()) / max(sent, 1):.3f})"
+            )
         print(f"{'kind':<28}{'count':>8}{'p50 ms':>10}{'p99 ms':>10}")
         for kind, values in sorted(latencies.items()):
             print(

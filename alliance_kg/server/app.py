@@ -93,8 +93,8 @@ def create_app(config: ServerConfig | None = None, *, data: ServedData | None = 
     config = config or ServerConfig()
     if data is None:
         data = dataset_module.load(config.data, reasoning=config.reasoning, log=log.info)
-    pool = QueryPool(
-        data.nquads(),
+    pool = QueryPool(  # the store itself: written out for each worker as it starts, no copy kept
+        data.dataset,
         Graphs(data.asserted_graphs, kg_layout.GRAPHS, data.inferred_graph),
         size=config.workers,
         timeout=config.timeout,

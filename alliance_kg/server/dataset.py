@@ -52,10 +52,6 @@ class ServedData:
         """Every non-empty named graph of the dataset (and ``inferred`` whenever reasoning is on)."""
         return self.asserted_graphs + ((self.inferred_graph,) if self.inferred_graph else ())
 
-    def nquads(self) -> bytes:
-        """The whole dataset, for the query workers to load."""
-        return self.dataset.dump(format=ox.RdfFormat.N_QUADS) or b""
-
 
 def load(
     extra: Sequence[Path | str] = (),

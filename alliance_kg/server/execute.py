@@ -11,8 +11,10 @@ and the tests call it directly.
 from __future__ import annotations
 
 import difflib
+import functools
 import time
 from dataclasses import dataclass, field
+from typing import IO, cast
 
 import pyoxigraph as ox
 
@@ -60,8 +62,13 @@ class Graphs:
     inferred: str | None = None
 
     def default(self, reasoned: bool) -> list[ox.NamedNode]:
-        names = self.asserted + ((self.inferred,) if reasoned and self.inferred else ())
-        return [ox.NamedNode(g) for g in names]
+        return list(_default_graphs(self, reasoned))
+
+
+@functools.lru_cache(maxsize=16)
+def _default_graphs(graphs: Graphs, reasoned: bool) -> tuple[ox.NamedNode, ...]:
+    names = graphs.asserted + ((graphs.inferred,) if reasoned and graphs.inferred else ())
+    return tuple(ox.NamedNode(g) for g in names)
 
 
 class _TooLong(Exception):
@@ -85,10 +92,22 @@ def _format(request: QueryRequest, form: str) -> negotiation.Format:
     """The format the client asks for: the first ``format``/``output``/``results`` value that names one
     for this kind of result (SPARQLWrapper sends the same choice under all three names, some twice: a short
     name and a media type), else the ``Accept`` header. A value naming no format at all is refused."""
+    if len(request.accept or "") + sum(map(len, request.formats)) > REMEMBERED_HEADER:
+        return _choose(form, request.formats, request.accept)  # an odd one: not kept
+    return _chosen(form, request.formats, request.accept)
+
+
+#: A choice of format is remembered (clients send the same few headers again and again) when the headers
+#: and parameters it comes from are at most this many characters in all: a client sending long ones (a
+#: head may hold megabytes) cannot fill the worker's memory with them.
+REMEMBERED_HEADER = 1024
+
+
+def _choose(form: str, formats: tuple[str, ...], accept: str | None) -> negotiation.Format:
     offers = negotiation.SOLUTION_FORMATS if form in ("SELECT", "ASK") else negotiation.GRAPH_FORMATS
     every = (*negotiation.SOLUTION_FORMATS, *negotiation.GRAPH_FORMATS)
     unknown = []
-    for value in request.formats:
+    for value in formats:
         items = [item for item in value.split(",") if item.strip()]
         for item in items:
             chosen = negotiation.by_name(item, offers)
@@ -108,16 +127,39 @@ def _format(request: QueryRequest, form: str) -> negotiation.Format:
             + ", ".join(f.key for f in offers)
             + " (or their media types), or leave it out and use the Accept header",
         )
-    chosen = negotiation.choose(request.accept, offers)
+    chosen = negotiation.choose(accept, offers)
     if chosen is None:
         kind = "SELECT and ASK results" if form in ("SELECT", "ASK") else f"a {form} result (a graph)"
         available = ", ".join(o.media_type for o in offers)
-        raise Refusal(406, f"cannot produce {request.accept!r} for {kind}; available: {available}")
+        raise Refusal(406, f"cannot produce {accept!r} for {kind}; available: {available}")
     return chosen
 
 
-def execute(store: ox.Store, graphs: Graphs, request: QueryRequest) -> QueryResponse:
-    """The HTTP answer to one query (never raises for a bad query: it answers 4xx/5xx with a message)."""
+_chosen = functools.lru_cache(maxsize=256)(_choose)  # refusals (exceptions) are not kept
+
+
+def whole_store_defaults(store: ox.Store, graphs: Graphs) -> frozenset[bool]:
+    """The endpoints (``reasoned`` False, True) whose default graph is the union of every graph ``store``
+    holds (its default graph is empty, and each of its named graphs is one of the endpoint's): for those,
+    Oxigraph is asked for the union of the store's graphs, which it evaluates faster than the same graphs
+    listed one by one (it then looks quads up whatever their graph, not once a graph). The answers are the
+    same: a triple in two graphs counts twice either way."""
+    if next(iter(store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None) is not None:
+        return frozenset()
+    names = list(store.named_graphs())
+    if not all(isinstance(graph, ox.NamedNode) for graph in names):
+        return frozenset()
+    held = {graph.value for graph in names}
+    return frozenset(
+        reasoned for reasoned in (False, True) if held <= {g.value for g in graphs.default(reasoned)}
+    )
+
+
+def execute(
+    store: ox.Store, graphs: Graphs, request: QueryRequest, *, whole: frozenset[bool] = frozenset()
+) -> QueryResponse:
+    """The HTTP answer to one query (never raises for a bad query: it answers 4xx/5xx with a message).
+    ``whole``: the endpoints whose default graph is all of ``store`` (:func:`whole_store_defaults`)."""
     deadline = time.monotonic() + request.timeout
     info = request.query
     if info is None:  # a bug in the server: nothing unchecked ever runs
@@ -126,16 +168,25 @@ def execute(store: ox.Store, graphs: Graphs, request: QueryRequest) -> QueryResp
         fmt = _format(request, info.form)
         default_graph: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] | None = None  # None: not given
         named_graphs: list[ox.NamedNode | ox.BlankNode] | None = None
+        union = False  # the default graph is every graph of the store
         if request.default_graphs is not None or request.named_graphs is not None:
             # the protocol's dataset replaces the query's own FROM / FROM NAMED (SPARQL 1.1 Protocol 2.1.4)
             default_graph = list(_known(request.default_graphs or (), graphs, "default-graph-uri"))
             if request.named_graphs is not None:
                 named_graphs = list(_known(request.named_graphs, graphs, "named-graph-uri"))
+        elif not info.has_dataset and request.reasoned in whole:
+            union = True
         elif not info.has_dataset:
             default_graph = list(graphs.default(request.reasoned))
         try:
+            # The gate wrote every prefixed name of the canonical text as the full IRI it stands for (an
+            # unknown prefix is refused), so the engine is given no prefixes to expand: that would only
+            # cost time (a map of forty is rebuilt for each query).
             result = store.query(
-                info.text, prefixes=dict(PREFIXES), default_graph=default_graph, named_graphs=named_graphs
+                info.text,
+                default_graph=default_graph,
+                named_graphs=named_graphs,
+                use_default_graph_as_union=union,
             )
             return _serialise(result, fmt, request, deadline)
         except SyntaxError as exc:
@@ -166,11 +217,41 @@ def _too_many(limit: int, what: str) -> Refusal:
     )
 
 
-def _tsv(term: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> str:
-    """A term as a SPARQL 1.2 TSV cell: N-Triples syntax, a triple term as ``<<( s p o )>>``."""
-    if isinstance(term, ox.Triple):
-        return f"<<( {_tsv(term.subject)} {_tsv(term.predicate)} {_tsv(term.object)} )>>"
-    return str(term)
+class _Capped:
+    """Where Oxigraph's serialisers write a result in a format with one line a row (TSV) or a triple
+    (N-Triples): the bytes are kept, the lines counted as they come (Oxigraph writes in blocks of a few
+    KiB), and past ``limit`` lines or the deadline the serialiser is stopped by what :meth:`write` raises
+    (the exception comes out of ``serialize`` as it is)."""
+
+    __slots__ = ("deadline", "header", "limit", "lines", "parts", "what")
+
+    def __init__(self, limit: int, deadline: float, what: str, *, header: int = 0) -> None:
+        self.limit = limit  # rows (or triples)
+        self.header = header  # lines before the first row
+        self.deadline = deadline
+        self.what = what
+        self.lines = 0
+        self.parts: list[bytes] = []
+
+    @property
+    def rows(self) -> int:
+        return self.lines - self.header
+
+    def write(self, data: bytes) -> int:
+        chunk = bytes(data)
+        self.parts.append(chunk)
+        self.lines += chunk.count(b"\n")
+        if self.lines - self.header > self.limit:
+            raise _too_many(self.limit, self.what)
+        if time.monotonic() > self.deadline:
+            raise _TooLong
+        return len(chunk)
+
+    def flush(self) -> None:
+        pass
+
+    def value(self) -> bytes:
+        return b"".join(self.parts)
 
 
 def _serialise(
@@ -186,6 +267,10 @@ def _serialise(
         body = result.serialize(format=negotiation.RESULTS_FORMAT[fmt.key]) or b""
         return QueryResponse(200, fmt.content_type, body)
     if isinstance(result, ox.QueryTriples):
+        if fmt.key == "nt":  # one triple a line: counted as Oxigraph writes them
+            sink = _Capped(cap, deadline, "triples")
+            result.serialize(cast(IO[bytes], sink), format=ox.RdfFormat.N_TRIPLES)
+            return QueryResponse(200, fmt.content_type, sink.value(), {"X-Result-Count": str(sink.rows)})
         triples = []
         for triple in result:
             triples.append(triple)
@@ -198,20 +283,16 @@ def _serialise(
         if prefixes:  # the prefixes the graph uses, not all forty
             body = drop_unused_prefixes(body)
         return QueryResponse(200, fmt.content_type, body, {"X-Result-Count": str(len(triples))})
-    variables = result.variables
-    rows = []
-    for solution in result:
-        rows.append([solution[v] for v in variables])
-        if len(rows) > cap:
-            raise _too_many(cap, "results")
-        if len(rows) % 256 == 0 and time.monotonic() > deadline:
-            raise _TooLong
-    # The rows were counted on the way; Oxigraph's own serialisers write them, read back from TSV (whose
-    # cells are the terms in N-Triples syntax, so nothing is lost).
-    lines = ["\t".join(f"?{v.value}" for v in variables)]
-    lines += ["\t".join("" if t is None else _tsv(t) for t in row) for row in rows]
-    solutions = ox.parse_query_results(
-        ("\n".join(lines) + "\n").encode("utf-8"), format=ox.QueryResultsFormat.TSV
-    )
-    body = solutions.serialize(format=negotiation.RESULTS_FORMAT[fmt.key]) or b""
-    return QueryResponse(200, fmt.content_type, body, {"X-Result-Count": str(len(rows))})
+    # The solutions are written by Oxigraph as TSV (a line of variables, then one line a row: a term's
+    # line breaks are escaped), counted and capped as they come, then read back and written in the format
+    # asked for: TSV cells are the terms in N-Triples syntax, so nothing is lost.
+    sink = _Capped(cap, deadline, "results", header=1)  # the line of variables, then the rows
+    result.serialize(cast(IO[bytes], sink), format=ox.QueryResultsFormat.TSV)  # write() is all it uses
+    rows = sink.rows
+    tsv = sink.value()
+    if fmt.key == "tsv":
+        body = tsv
+    else:
+        solutions = ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)
+        body = solutions.serialize(format=negotiation.RESULTS_FORMAT[fmt.key]) or b""
+    return QueryResponse(200, fmt.content_type, body, {"X-Result-Count": str(rows)})

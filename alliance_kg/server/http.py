@@ -221,13 +221,14 @@ class Compression:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request = Headers(scope=scope)
-        codings = request.getlist("accept-encoding")
+        # the raw headers, as Headers.getlist reads them (ASGI servers give the names in lower case)
+        codings = [value.decode("latin-1") for name, value in scope["headers"] if name == b"accept-encoding"]
         coding = choose_encoding(", ".join(codings)) if codings else None
         head = scope.get("method") == "HEAD"
+        request_scope = scope
         if head and coding is not None:  # the headers of GET, so its Content-Length: ask for GET
             scope = {**scope, "method": "GET"}
-        responder = _Responder(self, coding, head and coding is not None, request, send)
+        responder = _Responder(self, coding, head and coding is not None, request_scope, send)
         await self.app(scope, receive, responder)
 
     def compress(self, body: bytes, coding: str) -> bytes:
@@ -247,13 +248,11 @@ class _Responder:
     """The ``send`` of one response: holds back its start until the first part of its body says whether
     (and how) to compress it."""
 
-    def __init__(
-        self, owner: Compression, coding: str | None, head: bool, request: Headers, send: Send
-    ) -> None:
+    def __init__(self, owner: Compression, coding: str | None, head: bool, scope: Scope, send: Send) -> None:
         self.owner = owner
         self.coding = coding
         self.head = head  # a HEAD asked for as GET: send no body
-        self.request = request
+        self.scope = scope  # the request's (its headers are read only for a 304)
         self.send = send
         self.start: Message | None = None
         self.mode = "undecided"  # "pass" (as it is), "whole" (decided on the first body), "stream"
@@ -280,6 +279,14 @@ class _Responder:
 
     async def _started(self, message: Message) -> None:
         status = message["status"]
+        if status != 304:
+            content_type = next(
+                (v for k, v in message.get("headers", ()) if k.lower() == b"content-type"), None
+            )
+            if not compressible(content_type.decode("latin-1") if content_type is not None else None):
+                self.mode = "pass"  # an image, a font, no body…: as it is, without a Vary
+                await self.send(message)
+                return
         headers = MutableHeaders(raw=list(message.get("headers", [])))
         message = {**message, "headers": headers.raw}
         if status == 304:
@@ -290,11 +297,7 @@ class _Responder:
             self.mode = "pass"
             await self.send(message)
             return
-        if not compressible(headers.get("content-type")):
-            self.mode = "pass"
-            await self.send(message)
-            return
-        add_vary(headers, "Accept-Encoding")
+        add_vary(headers, "Accept-Encoding")  # a compressible type (see above)
         untouchable = (
             self.coding is None
             or status < 200
@@ -311,7 +314,7 @@ class _Responder:
 
     def _presented_strong(self, etag: str) -> bool:
         """Whether the client's If-None-Match holds ``etag`` in its strong form: it has the identity copy."""
-        tags = parse_entity_tags(", ".join(self.request.getlist("if-none-match")))
+        tags = parse_entity_tags(", ".join(Headers(scope=self.scope).getlist("if-none-match")))
         return tags is not None and etag in tags
 
     async def _first_body(self, message: Message) -> None:

@@ -20,14 +20,20 @@ Two endpoints answer alike: ``/sparql``, whose default graph is the union of the
 
 from __future__ import annotations
 
+import functools
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 import pyoxigraph as ox
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
-from ..namespaces import DCTERMS, RDF, RDFS, XSD
+from .. import gate
+from ..namespaces import DCTERMS, PREFIXES, RDF, RDFS, XSD
+from . import negotiation
 from .config import ServerConfig
 from .dataset import ServedData
 from .execute import QueryRequest
@@ -129,18 +135,136 @@ def _graph_read(params: list[tuple[str, str]], method: str) -> GraphRead | None:
     return GraphRead(graph)
 
 
+#: A query this long (characters) or shorter is checked on the event loop (the gate takes ~2 µs a token:
+#: well under a millisecond), and its verdict remembered; a longer one is checked on a thread, every time.
+INLINE_CHECK = 4096
+#: Characters of query text (as sent, its base, and its canonical text) whose verdicts are remembered, in all.
+#: A verdict also holds the gate's map of offsets (a pair of integers a token or so): in the worst case
+#: (4 KiB queries of one-character tokens) the cache holds some 20-40 MB, in practice a few.
+VERDICT_BUDGET = 1024 * 1024
+
+
+class Verdicts:
+    """The gate's verdicts on the query texts seen last: the :class:`~alliance_kg.gate.CheckedQuery` it made
+    of a text, or its refusal, by the exact text and the base it was checked against (the endpoint's URL).
+
+    Not a result cache: what is remembered is what :func:`alliance_kg.gate.check` returns for those
+    arguments, which depends on nothing else (the prefixes are always the project's), so the canonical
+    text that runs is the one the gate would give; the query itself runs every time. Clients send the same
+    texts again and again (a page's queries, a dashboard's, a client library's probes), and the gate costs
+    about as much as the engine on a small query. At most ``budget`` characters of text are kept, the
+    least recently used dropped first."""
+
+    def __init__(self, budget: int = VERDICT_BUDGET) -> None:
+        self.budget = budget
+        self.size = 0
+        self._entries: OrderedDict[tuple[str, str], gate.CheckedQuery | gate.Refused] = OrderedDict()
+        self._lock = threading.Lock()  # apps may run on several threads (the tests' clients)
+
+    def check(self, text: str, base: str) -> gate.CheckedQuery:
+        """What the gate makes of ``text`` (checked against ``base``): raises its :class:`gate.Refused`."""
+        key = (text, base)
+        with self._lock:
+            verdict = self._entries.get(key)
+            if verdict is not None:
+                self._entries.move_to_end(key)
+        if verdict is None:
+            try:
+                verdict = gate.check(text, prefixes=PREFIXES, base=base)
+            except gate.Refused as refusal:  # kept without its traceback (the gate's frames, its tokens)
+                verdict = gate.Refused(refusal.status, refusal.message)
+            self._keep(key, verdict)
+        if isinstance(verdict, gate.Refused):
+            raise gate.Refused(verdict.status, verdict.message)  # a fresh one: no traceback carried over
+        return verdict
+
+    @staticmethod
+    def _cost(key: tuple[str, str], verdict: gate.CheckedQuery | gate.Refused) -> int:
+        made = verdict.text if isinstance(verdict, gate.CheckedQuery) else verdict.message
+        return len(key[0]) + len(key[1]) + len(made)
+
+    def _keep(self, key: tuple[str, str], verdict: gate.CheckedQuery | gate.Refused) -> None:
+        cost = self._cost(key, verdict)
+        with self._lock:
+            if cost > self.budget or key in self._entries:
+                return
+            self._entries[key] = verdict
+            self.size += cost
+            while self.size > self.budget:
+                dropped, old = self._entries.popitem(last=False)
+                self.size -= self._cost(dropped, old)
+
+
+VERDICTS = Verdicts()
+
+
+#: Headers (``Host``, ``Accept``) remembered with what is made of them are at most this many characters: a
+#: client sending long ones (a request's head may hold megabytes) cannot fill the server's memory with them.
+REMEMBERED_HEADER = 1024
+
+_BASES: dict[tuple[object, ...], str] = {}  # str(request.base_url) by what it is made of (see below)
+
+
+def request_base(request: Request) -> str:
+    """``str(request.base_url)``: the site's address as this request reached it (scheme, ``Host`` or the
+    server's address, root path), ending in ``/``. Starlette builds it anew for each request (a URL parsed
+    and written again); it is remembered here by the parts of the request it is made of, a few hundred
+    at most."""
+    scope = request.scope
+    host = next((value for name, value in scope["headers"] if name == b"host"), None)
+    if host is not None and len(host) > REMEMBERED_HEADER:  # an odd one: not kept (see REMEMBERED_HEADER)
+        return str(request.base_url)
+    key = (scope.get("scheme"), scope.get("server"), host, scope.get("app_root_path"), scope.get("root_path"))
+    try:
+        found = _BASES.get(key)
+    except TypeError:  # a part that cannot be a key (a list for the server's address)
+        return str(request.base_url)
+    if found is None:
+        found = str(request.base_url)
+        if len(_BASES) >= 256:
+            _BASES.clear()
+        _BASES[key] = found
+    return found
+
+
+def accepts_html(accept: str | None) -> bool:
+    """:func:`negotiation.accepts_html`, remembered by the header (clients send the same few; a long one
+    is not kept)."""
+    if accept is not None and len(accept) > REMEMBERED_HEADER:
+        return negotiation.accepts_html(accept)
+    return _accepts_html(accept)
+
+
+_accepts_html = functools.lru_cache(maxsize=256)(negotiation.accepts_html)
+
+
+def query_items(request: Request) -> list[tuple[str, str]]:
+    """The parameters of the query string, as ``request.query_params.multi_items()`` gives them (the same
+    parse: the bytes as Latin-1, then ``parse_qsl`` keeping blank values), without the multidict."""
+    return parse_qsl(request.scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+
+
+async def check_query(text: str, base: str) -> gate.CheckedQuery:
+    """The one gate (:func:`alliance_kg.gate.check` with the project's prefixes and ``base``): the checked
+    query, whose canonical text is what runs, or :class:`gate.Refused`. A short text is checked on the
+    event loop and its verdict remembered (:class:`Verdicts`); a long one on a thread."""
+    if len(text) <= INLINE_CHECK:
+        return VERDICTS.check(text, base)
+    return await run_in_threadpool(gate.check, text, prefixes=PREFIXES, base=base)
+
+
 async def parse_request(
     request: Request, config: ServerConfig, *, reasoned: bool = False
 ) -> QueryRequest | GraphRead | None:
     """What a protocol request asks for: a query, a Graph Store read, or (None) a GET with neither (the
     service description)."""
-    params = list(request.query_params.multi_items())
+    params = query_items(request)
     text: str | None
     read = _graph_read(params, request.method)
     if read is not None:
         return read
     if request.method in ("GET", "HEAD"):
-        if len(request.url.query.encode("utf-8")) > config.max_request_bytes:
+        if len(request.scope.get("query_string", b"")) > config.max_request_bytes:  # as sent: bytes
             raise ProtocolError(
                 414,
                 f"the query string is longer than {config.max_request_bytes:,} bytes: send long queries "

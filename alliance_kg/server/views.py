@@ -430,26 +430,24 @@ class Views:
     async def answer(self, request: Request, *, reasoned: bool) -> Response:
         """The SPARQL Protocol (and Graph Store Protocol reads) at /sparql and /sparql/reasoned."""
         query = await sparql.parse_request(request, self.config, reasoned=reasoned)
-        site = self.site(request)
-        url = site.endpoint + ("/reasoned" if reasoned else "")
+        base = self.config.base_url or sparql.request_base(request)  # self.site(request).base, cheaper
+        url = base + ("sparql/reasoned" if reasoned else "sparql")
         if isinstance(query, sparql.GraphRead):
             return await self.graph_read(request, query, reasoned=reasoned)
         accept = request.headers.get("accept")
         if query is None:
-            if negotiation.accepts_html(accept):
+            if sparql.accepts_html(accept):
                 return await self.home(request)
             fmt = negotiation.choose(accept, GRAPH_FORMATS) or GRAPH_FORMATS[0]
             return await self.respond(
                 request, self.documents.service, "reasoned" if reasoned else "", fmt, "en"
             )
-        if request.method in ("GET", "HEAD") and not query.formats and negotiation.accepts_html(accept):
+        if request.method in ("GET", "HEAD") and not query.formats and sparql.accepts_html(accept):
             # a browser following a link to a query: the query page, with the query in it
-            target = (
-                site.base + "?" + urlencode({"query": query.text, **({"reasoned": "1"} if reasoned else {})})
-            )
+            target = base + "?" + urlencode({"query": query.text, **({"reasoned": "1"} if reasoned else {})})
             return RedirectResponse(target, status_code=303, headers={"Vary": "Accept"})
         try:  # the one gate: what the worker runs is its canonical text, never the client's
-            checked = await run_in_threadpool(gate.check, query.text, prefixes=PREFIXES, base=url)
+            checked = await sparql.check_query(query.text, url)
         except gate.Refused as refusal:
             return Response(
                 refusal.message.rstrip() + "\n",
