@@ -163,13 +163,17 @@ def layout(data: DataFiles = (), *, reasoned: bool = False) -> Layout:
     """The dataset's named-graph layout (:class:`alliance_kg.layout.Layout`): the pyoxigraph triples of
     each named graph, and the default graph and closure views the endpoints and exports use.
 
+    The files are read here: one that cannot be read raises :class:`~alliance_kg.errors.DataError`.
+
     >>> built = layout(reasoned=True)
     >>> len(built.closure()) > len(built.default_graph())
     True
     """
     from . import layout as layout_module
 
-    return layout_module.build(_files(data), reasoned=reasoned)
+    built = layout_module.build(_files(data), reasoned=reasoned)
+    built.graphs  # noqa: B018 - read now (build() reads lazily without reasoning), and fail here if need be
+    return built
 
 
 def closure(data: DataFiles = ()) -> Graph:

@@ -32,8 +32,8 @@ holds nothing in this run (``user`` without ``--data``, ``inferred`` without rea
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -99,14 +99,54 @@ def _distinct(parts: Iterable[Sequence[ox.Triple]]) -> list[ox.Triple]:
     return list(seen)
 
 
-@dataclass(frozen=True)
 class Layout:
     """The triples of each graph (only graphs that hold any; each graph's triples distinct, in reading
-    order), and whether reasoning was asked for (then ``inferred`` is present, possibly empty)."""
+    order), and whether reasoning was asked for (then ``inferred`` is present, possibly empty).
 
-    graphs: dict[str, list[ox.Triple]]
-    reasoned: bool = False
-    _views: dict[str, list[ox.Triple]] = field(default_factory=dict, repr=False, compare=False)
+    A layout made by :func:`build` without reasoning is read from its files (:attr:`files`) when it is
+    first asked for its graphs, once: the export (:func:`alliance_kg.export.export_layout`) of such a layout
+    reads the files itself, into the sorted lines it writes, and never holds a million triples as Python
+    objects. A file that cannot be read raises :class:`~alliance_kg.errors.DataError` there."""
+
+    __slots__ = ("__weakref__", "_files", "_graphs", "_lock", "_views", "reasoned")
+
+    def __init__(
+        self,
+        graphs: dict[str, list[ox.Triple]] | None = None,
+        reasoned: bool = False,
+        *,
+        files: Sequence[tuple[Path, str]] | None = None,
+    ) -> None:
+        if graphs is None and files is None:
+            graphs = {}
+        self._graphs = graphs
+        self._files = tuple(files) if graphs is None and files is not None else None
+        self.reasoned = reasoned
+        self._views: dict[str, list[ox.Triple]] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        if self._graphs is None:
+            return f"Layout(files={[str(p) for p, _ in self._files or ()]!r}, reasoned={self.reasoned!r})"
+        return f"Layout(sizes={self.sizes()!r}, reasoned={self.reasoned!r})"
+
+    def __reduce__(self) -> tuple[type[Layout], tuple[dict[str, list[ox.Triple]], bool]]:
+        return (Layout, (self.graphs, self.reasoned))  # (a lock is not pickled; the graphs are, read)
+
+    @property
+    def files(self) -> tuple[tuple[Path, str], ...] | None:
+        """The files and the graph each goes to, while the layout is still to be read from them (then
+        :attr:`graphs` reads them); None once it is read, or for a layout made of given graphs."""
+        return self._files if self._graphs is None else None
+
+    @property
+    def graphs(self) -> dict[str, list[ox.Triple]]:
+        """Each non-empty graph's triples, distinct, in reading order."""
+        if self._graphs is None:
+            with self._lock:
+                if self._graphs is None:
+                    self._graphs = _read(self._files or ())
+        return self._graphs
 
     @property
     def asserted_graphs(self) -> tuple[str, ...]:
@@ -223,6 +263,14 @@ def inferred_from(closure: Iterable[ox.Triple], asserted: Iterable[ox.Triple]) -
     return [t for t in dict.fromkeys(closure) if t not in known]
 
 
+def _read(sources: Iterable[tuple[Path, str]]) -> dict[str, list[ox.Triple]]:
+    """The triples of each non-empty asserted graph, distinct, in reading order, from its files."""
+    parts: dict[str, dict[ox.Triple, None]] = {}
+    for path, name in sources:
+        parts.setdefault(name, {}).update(dict.fromkeys(rdfinput.read_triples(path)))
+    return {name: list(parts[name]) for name in ASSERTED if parts.get(name)}
+
+
 def build(
     extra: Sequence[Path | str] = (),
     *,
@@ -231,16 +279,15 @@ def build(
 ) -> Layout:
     """The layout of the bundled graph and the user's ``extra`` files; with ``reasoned``, the ``inferred``
     graph from the cached closure (``on_compute`` is called first when it has to be computed). Files are
-    read by :mod:`alliance_kg.rdfinput` (its formats, limits and errors)."""
-    parts: dict[str, dict[ox.Triple, None]] = {}
-    for path, name in files(extra):
-        parts.setdefault(name, {}).update(dict.fromkeys(rdfinput.read_triples(path)))
-    graphs = {name: list(parts[name]) for name in ASSERTED if parts.get(name)}
-    if reasoned:
-        from .reasoning import closure_bytes
+    read by :mod:`alliance_kg.rdfinput` (its formats, limits and errors). Without reasoning, the files are
+    read when the layout is first used (see :class:`Layout`), and their errors raised then."""
+    if not reasoned:
+        return Layout(files=files(extra))
+    from .reasoning import closure_bytes
 
-        body = closure_bytes(extra, on_compute=on_compute)
-        closure = (q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
-        asserted = (t for triples in graphs.values() for t in triples)
-        graphs[INFERRED] = inferred_from(closure, asserted)
+    graphs = _read(files(extra))
+    body = closure_bytes(extra, on_compute=on_compute)
+    closure = (q.triple for q in ox.parse(body, format=ox.RdfFormat.N_TRIPLES))
+    asserted = (t for triples in graphs.values() for t in triples)
+    graphs[INFERRED] = inferred_from(closure, asserted)
     return Layout(graphs, reasoned)

@@ -127,5 +127,8 @@ def drop_unused_prefixes(data: bytes) -> bytes:
         end = data.index(b"\n", start) + 1
         declarations.append(data[start:end])
         start = end
-    body = data[start:]
-    return b"".join(line for line in declarations if line.split(b" ", 2)[1] in body) + body
+    # searched in place and copied once into the result: the body of a large export is tens of MB
+    kept = [line for line in declarations if data.find(line.split(b" ", 2)[1], start) >= 0]
+    if len(kept) == len(declarations):
+        return data
+    return b"".join([*kept, memoryview(data)[start:]])

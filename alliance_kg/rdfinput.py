@@ -644,6 +644,9 @@ def checked_quads(path: Path, data: bytes | None = None) -> Iterator[ox.Quad]:
         data = read_bytes(path)
     fmt = format_of(path)
     check(path, data, fmt)
+    if fmt == ox.RdfFormat.N_TRIPLES and not needs_checks(data):
+        yield from _unchecked(path, data)
+        return
     token = _token(path)
     labels: dict[str, ox.BlankNode] = {}
     edges: dict[ox.BlankNode, list[ox.BlankNode]] = {}
@@ -710,6 +713,40 @@ def checked_quads(path: Path, data: bytes | None = None) -> Iterator[ox.Quad]:
         raise DataError(str(path), f"cannot load: {exc}") from None
     if _longer_than(edges, depth):
         raise _too_deep(path)
+
+
+#: What :func:`needs_checks` looks for: sre's search for a literal is faster than ``bytes.__contains__``
+#: (a scan of 170 MB: 0.1 s against 0.16 s), and one pattern a marker faster than an alternation of them.
+_MARKERS = (re.compile(rb"_:"), re.compile(rb"<<"))
+_DOUBLE_HYPHEN = re.compile(rb"--")
+#: A directional language tag (``"…"@en--ltr``), or text that looks like one.
+_DIRECTIONAL = re.compile(rb"@[A-Za-z0-9-]*--")
+
+
+def needs_checks(data: bytes) -> bool:
+    """Whether an N-Triples file may hold what the per-triple checks of :func:`checked_quads` look at: a blank
+    node (``_:``), a triple term (``<<``) or a directional language tag (``@lang--dir``). N-Triples writes
+    each of them only so, and has no graphs, no nesting other than blank nodes' and no RDF/XML terms: a file
+    with none of those characters passes every check, and its triples need no relabelling. A mention in a
+    literal or an IRI only sends the file through the checks, which is harmless."""
+    if any(marker.search(data) for marker in _MARKERS):
+        return True
+    return _DOUBLE_HYPHEN.search(data) is not None and _DIRECTIONAL.search(data) is not None
+
+
+def _unchecked(path: Path, data: bytes) -> Iterator[ox.Quad]:
+    """The triples of an N-Triples file that :func:`needs_checks` clears, as Oxigraph reads them (in
+    the same order, with the same errors as :func:`checked_quads`): no Python code runs per triple."""
+    try:
+        yield from ox.parse(data, format=ox.RdfFormat.N_TRIPLES, base_iri=path.resolve().as_uri())
+    except SyntaxError as exc:
+        raise syntax_error(path, ox.RdfFormat.N_TRIPLES, exc) from None
+    except MemoryError as exc:
+        if _BUFFER_FULL in str(exc):
+            raise _too_long(path) from None
+        raise DataError(str(path), f"cannot load: out of memory ({exc})") from None
+    except (ValueError, OSError) as exc:
+        raise DataError(str(path), f"cannot load: {exc}") from None
 
 
 def _parse(path: Path, data: bytes | None) -> list[ox.Quad]:
