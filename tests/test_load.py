@@ -2,7 +2,9 @@
 started on 127.0.0.1 on free ports in a temporary folder (tests/stores.py), once per module, and stopped by
 its PID.
 
-For each store: the graph is loaded (the named-graph layout, asserted then with --reasoned) and verified;
+For each store: the graph is loaded (the named-graph layout, asserted then with --reasoned) and verified —
+on Oxigraph in one update, on Virtuoso staged, unless --batch-size asks for staging in batches (which store
+gets which way: tests/test_load_speed_strategy.py);
 replacing and appending duplicate nothing; a closed port, refused credentials and a read-only store give
 exit code 3 and the store's message; and a store killed in the middle of a load keeps the previous graph,
 which is intact after a restart. The store is read back with the tests' own client (tests/stores.py), not
@@ -266,7 +268,19 @@ def test_falls_back_to_sparql_update_without_a_graph_store(server, capsys, monke
             "--protocol update there, as test_sparql_update_alone does"
         )
     graph = TEST_GRAPH + "/fallback"
-    code, err = run_load(capsys, server, monkeypatch, "--endpoint", server.update_endpoint, "--graph", graph)
+    # --batch-size asks for staging in batches, through the Graph Store Protocol first (without it, the
+    # Oxigraph server gets every graph in one update, no Graph Store request: test_load_speed_strategy.py).
+    code, err = run_load(
+        capsys,
+        server,
+        monkeypatch,
+        "--endpoint",
+        server.update_endpoint,
+        "--graph",
+        graph,
+        "--batch-size",
+        "5000",
+    )
     assert code == 0, err
     assert "does not speak the Graph Store Protocol (404" in err
     assert "(SPARQL Update, replace, staged" in err

@@ -8,6 +8,13 @@ every published graph holds exactly the bundled export's triples (isomorphic gra
 store's graphs, and the later load has said what it removed. Also: leftovers of an earlier version's naming,
 a lost answer to the publishing update (not sent again), a store that never answers (exit 3 within the
 deadline), SIGINT (exit 130 at once, nothing published), and passwords in the endpoint URL (never printed).
+
+Each way of publishing is tested: on Oxigraph every graph goes in one update (after a marker graph that it
+drops), unless --batch-size asks for staging; on Virtuoso staging, then MOVE. For both: the load itself
+killed (SIGKILL) while its publishing update is held back (the previous version stays, the leftovers go at the
+next load) and while the store applies it (Oxigraph finishes it: the new version, whole; Virtuoso finishes it
+or abandons it with its client: one whole version either way), and the store killed while it applies the
+update (after a restart, the previous version, whole).
 Without the programs the tests skip with the reason (fail under CI=true).
 """
 
@@ -21,6 +28,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 import pyoxigraph as ox
@@ -51,6 +59,11 @@ AUTH_VAR = "ALLIANCE_KG_TEST_FAULTS_AUTH"
 USER = str(USER_GRAPH)
 BIG_TRIPLES = 10_000
 BATCH = "1000"  # 10 staging batches for the big file
+#: Enough for the store to take seconds over the update that publishes them (the store is killed during it).
+HUGE_TRIPLES = 150_000
+#: How a load publishes: its default way for the store (on Oxigraph every graph in one update, on Virtuoso
+#: staged, then MOVE), or staged in batches (--batch-size), which on Virtuoso is the default way already.
+WAYS = ["default", "staged"]
 
 
 # --- the stores and what they should hold -------------------------------------------------------------------
@@ -85,18 +98,27 @@ def exported() -> dict[str, list[ox.Triple]]:
     return graphs
 
 
-@pytest.fixture(scope="module")
-def big_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[ox.Triple]]:
-    """A --data file large enough for ten staging batches, and its triples."""
-    path = tmp_path_factory.mktemp("big") / "big.nt"
+def _data_file(path: Path, n: int) -> tuple[Path, list[ox.Triple]]:
     path.write_text(
         "".join(
             f'<https://example.org/big/s{i // 10}> <https://example.org/big/p{i % 10}> "v{i}" .\n'
-            for i in range(BIG_TRIPLES)
+            for i in range(n)
         ),
         encoding="utf-8",
     )
     return path, list(ox.parse(path.read_bytes(), format=ox.RdfFormat.N_TRIPLES))
+
+
+@pytest.fixture(scope="module")
+def big_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[ox.Triple]]:
+    """A --data file large enough for ten staging batches, and its triples."""
+    return _data_file(tmp_path_factory.mktemp("big") / "big.nt", BIG_TRIPLES)
+
+
+@pytest.fixture(scope="module")
+def huge_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[ox.Triple]]:
+    """A --data file whose publishing update takes the store seconds, and its triples."""
+    return _data_file(tmp_path_factory.mktemp("huge") / "huge.nt", HUGE_TRIPLES)
 
 
 def _canonical(triples: list[ox.Triple]) -> list[ox.Triple]:
@@ -128,10 +150,10 @@ def assert_holds_exactly(reader: Reader, expected: dict[str, list[ox.Triple]]) -
 
 
 def leftover_line(leftovers: dict[str, int]) -> str:
-    n = len(leftovers)
+    n, triples = len(leftovers), sum(leftovers.values())
     return (
-        f"removed {n} leftover staging graph{'s' if n > 1 else ''} ({sum(leftovers.values()):,} triples) "
-        "from an earlier interrupted load"
+        f"removed {n} leftover staging graph{'s' if n > 1 else ''} "
+        f"({triples:,} triple{'s' if triples != 1 else ''}) from an earlier interrupted load"
     )
 
 
@@ -169,6 +191,22 @@ def fresh(capsys, server: Server, monkeypatch: pytest.MonkeyPatch, exported) -> 
     return reader
 
 
+def way_args(server: Server, way: str, batch: str = "5000") -> list[str]:
+    if way == "default":
+        return []
+    if not isinstance(server, OxigraphServer):
+        pytest.skip("Virtuoso is staged by default: the default way covers it")
+    return ["--batch-size", batch]
+
+
+def server_cpu(server: Server) -> float:
+    """User + system seconds the store's process has used so far."""
+    assert server.process is not None
+    with open(f"/proc/{server.process.pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def is_staging_write(request: Request) -> bool:
     """A batch written into a staging graph: Graph Store PUT/POST, or an INSERT of SPARQL Update."""
     if request.method in {"PUT", "POST"} and request.params.get("graph", "").startswith(STAGING_PREFIX):
@@ -178,8 +216,14 @@ def is_staging_write(request: Request) -> bool:
 
 
 def is_publishing(request: Request) -> bool:
+    """The update that publishes: MOVE or ADD of staging graphs, or the one update that writes every graph
+    (it drops the load's marker)."""
     text = request.params.get("update", "") or request.text
-    return bool(re.search(rf"\b(MOVE|ADD)\s+<{re.escape(STAGING_PREFIX)}", text))
+    prefix = re.escape(STAGING_PREFIX)
+    return bool(
+        re.search(rf"\b(MOVE|ADD)\s+<{prefix}", text)
+        or re.match(rf"DROP GRAPH <{prefix}[^>]*:publishing>", text)
+    )
 
 
 def later_load_cleans_up(capsys, server, monkeypatch, reader: Reader, exported) -> str:
@@ -258,11 +302,13 @@ def test_killed_while_staging(server, exported, big_file, capsys, monkeypatch) -
 # --- killed while publishing --------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("way", WAYS)
 @pytest.mark.parametrize("when", ["kill", "kill-after"], ids=["before-the-store-has-it", "after-it-applied"])
-def test_killed_while_publishing(server, exported, big_file, capsys, monkeypatch, when) -> None:
+def test_killed_while_publishing(server, exported, big_file, capsys, monkeypatch, when, way) -> None:
     """The store dies at the publishing update: before it arrives (the previous version stays, the staging
-    graphs are left over) or after the store applied it (the new version is there). Either way the restarted
-    store holds one whole version, never a mix, and the later load leaves exactly the export."""
+    graphs or the marker are left over) or after the store applied it (the new version is there). Either way
+    the restarted store holds one whole version, never a mix, and the later load leaves exactly the export."""
+    options = way_args(server, way)
     reader = fresh(capsys, server, monkeypatch, exported)
     path, big = big_file
     with FaultProxy(server, Fault(is_publishing, action=when)) as proxy:
@@ -274,6 +320,7 @@ def test_killed_while_publishing(server, exported, big_file, capsys, monkeypatch
             str(path),
             "--retries",
             "0",
+            *options,
             endpoint=proxy.url(server.graph_store),
         )
         assert proxy.fired.is_set(), out
@@ -283,7 +330,9 @@ def test_killed_while_publishing(server, exported, big_file, capsys, monkeypatch
 
     server.start()
     if when == "kill":
-        assert reader.graphs(STAGING_PREFIX), "the staging graphs should be left for the next load"
+        assert reader.graphs(STAGING_PREFIX), (
+            "the staging graphs or the marker should be left for the next load"
+        )
         assert_holds_exactly(reader, exported)
     elif isinstance(server, OxigraphServer):
         assert reader.graphs(STAGING_PREFIX) == {}
@@ -293,17 +342,20 @@ def test_killed_while_publishing(server, exported, big_file, capsys, monkeypatch
     later_load_cleans_up(capsys, server, monkeypatch, reader, exported)
 
 
+@pytest.mark.parametrize("way", WAYS)
 def test_lost_answer_to_the_publishing_update_is_not_sent_again(
-    server, exported, big_file, capsys, monkeypatch
+    server, exported, big_file, capsys, monkeypatch, way
 ) -> None:
     """The store applies the publishing update and its answer is lost. Sending a MOVE again would move a
-    staging graph that no longer exists: Oxigraph refuses, Virtuoso empties the target. The load sends it
-    once, sees from the store that it was applied, and succeeds."""
+    staging graph that no longer exists: Oxigraph refuses, Virtuoso empties the target (and the one update
+    would find its marker gone). The load sends it once, sees from the store that it was applied (the
+    staging graphs, or the marker, are gone), and succeeds."""
+    options = way_args(server, way)
     reader = fresh(capsys, server, monkeypatch, exported)
     path, big = big_file
     with FaultProxy(server, Fault(is_publishing, action="drop-answer")) as proxy:
         code, out = run_load(
-            capsys, server, monkeypatch, "--data", str(path), endpoint=proxy.url(server.graph_store)
+            capsys, server, monkeypatch, "--data", str(path), *options, endpoint=proxy.url(server.graph_store)
         )
         assert proxy.fired.is_set(), out
         assert len(proxy.matching(is_publishing)) == 1, "the publishing update was sent again"
@@ -311,6 +363,160 @@ def test_lost_answer_to_the_publishing_update_is_not_sent_again(
     assert "the answer to the publishing update was lost" in out, out
     assert reader.graphs(STAGING_PREFIX) == {}
     assert_holds_exactly(reader, {**exported, USER: big})
+    later_load_cleans_up(capsys, server, monkeypatch, reader, exported)
+
+
+def _start_load(program: str, endpoint: str, path: Path, *options: str) -> subprocess.Popen[str]:
+    command = [program, "load", "--endpoint", endpoint, "--data", str(path), "--retries", "0", *options]
+    return subprocess.Popen(
+        command, cwd=ROOT, env=dict(os.environ), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+
+
+def _until_publishing(process: subprocess.Popen[str]) -> list[str]:
+    """The load's progress up to the line that says its publishing update is on its way."""
+    assert process.stderr is not None
+    seen = []
+    for line in process.stderr:
+        seen.append(line)
+        if "in one update request" in line:
+            return seen
+    process.wait(timeout=30)
+    pytest.fail("the load ended before publishing:\n" + "".join(seen))
+
+
+def _until_busy(server: Server, seconds: float = 0.3, timeout: float = 60.0) -> None:
+    """Until the store has spent ``seconds`` of CPU: it is applying the update."""
+    started, ends = server_cpu(server), time.monotonic() + timeout
+    while server_cpu(server) - started < seconds:
+        assert time.monotonic() < ends, "the store never got busy with the publishing update"
+        time.sleep(0.02)
+
+
+def _restart(server: Server) -> None:
+    """Start the store again after it was killed in the middle of a large update: recovering may take it
+    longer than a plain start (once more than 15 s for Oxigraph, on a busy machine)."""
+    server.start_timeout = max(server.start_timeout, 120.0)
+    started = time.monotonic()
+    server.start()
+    print(f"restarted {server.name} in {time.monotonic() - started:.1f} s")
+
+
+def _kill_load(process: subprocess.Popen[str]) -> None:
+    process.kill()  # SIGKILL: no clean-up of any kind
+    process.communicate(timeout=30)
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_load_killed_before_its_publishing_update(
+    server, exported, big_file, capsys, monkeypatch, way
+) -> None:
+    """The load itself is killed (SIGKILL) between staging and publishing: its publishing update is held
+    back on its way (the store never gets it) and the process dies. The store holds the previous version
+    and what the load left (its staging graphs, or its marker), which the next load removes."""
+    program = require_program("alliance-kg", "the console script of this project (pip install -e .)")
+    options = way_args(server, way, BATCH)
+    reader = fresh(capsys, server, monkeypatch, exported)
+    path, _ = big_file
+    with FaultProxy(server, Fault(is_publishing, action="stall")) as proxy:
+        process = _start_load(
+            program, proxy.url(server.graph_store), path, *options, *auth_args(server, monkeypatch)
+        )
+        try:
+            assert proxy.fired.wait(timeout=120), "the load never reached its publishing update"
+        finally:
+            _kill_load(process)
+        assert len(proxy.matching(is_publishing)) == 1
+    assert_holds_exactly(reader, exported)
+    assert reader.graphs(STAGING_PREFIX), "the killed load left nothing for the next load to remove"
+    later_load_cleans_up(capsys, server, monkeypatch, reader, exported)
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_load_killed_while_the_store_applies_its_update(
+    server, exported, huge_file, capsys, monkeypatch, way
+) -> None:
+    """The load is killed (SIGKILL) once the store has its publishing update and is applying it. Oxigraph
+    finishes it, whole: the new version, with no staging graph or marker left. Virtuoso either finishes it
+    (the new version, whole) or abandons it with its client (seen here at 0.3-3.5 s of its CPU into a MOVE of
+    150,000 triples: the previous version, whole, and the staging graphs, whole, for the next load to remove);
+    either way it answers again at once, and holds one whole version once it is idle. The later load then
+    removes the abandoned staging graphs, which takes Virtuoso up to a minute: longer than one --timeout, so
+    the removal waits until the deadline (resent after a timeout, it would start over each time)."""
+    program = require_program("alliance-kg", "the console script of this project (pip install -e .)")
+    options = way_args(server, way, "50000")
+    reader = fresh(capsys, server, monkeypatch, exported)
+    path, huge = huge_file
+    process = _start_load(program, server.graph_store, path, *options, *auth_args(server, monkeypatch))
+    try:
+        seen = _until_publishing(process)
+        _until_busy(server)
+    finally:
+        _kill_load(process)
+    new = {**exported, USER: huge}
+    if isinstance(server, OxigraphServer):
+        ends = time.monotonic() + 300
+        while reader.graphs(STAGING_PREFIX):  # the store is still at it
+            assert time.monotonic() < ends, "the store did not finish the publishing update"
+            time.sleep(0.5)
+        assert_holds_exactly(reader, new)
+    else:
+        _until_idle(server, reader)
+        left = reader.graphs(STAGING_PREFIX)
+        if left:  # abandoned: the previous version, and the staging graphs as they were staged
+            assert_holds_exactly(reader, exported)
+            staged = {graph.rsplit(":", 1)[1]: n for graph, n in left.items()}
+            assert staged == {quote(g, safe=""): len(t) for g, t in new.items()}, ("".join(seen), left)
+        else:  # finished
+            assert_holds_exactly(reader, new)
+    later_load_cleans_up(capsys, server, monkeypatch, reader, exported)
+
+
+def _until_idle(server: Server, reader: Reader, timeout: float = 120.0) -> None:
+    """Until the store answers a query and has used less than 0.05 s of CPU over the last second (it is
+    done with the update, one way or the other). Fails if it does not within ``timeout`` seconds."""
+    ends = time.monotonic() + timeout
+    while True:
+        assert time.monotonic() < ends, f"{server.name} did not answer, or stayed busy, for {timeout:.0f} s"
+        try:
+            reader.graphs(STAGING_PREFIX)
+        except httpx.HTTPError:
+            time.sleep(0.5)
+            continue
+        before = server_cpu(server)
+        time.sleep(1.0)
+        if server_cpu(server) - before < 0.05:
+            return
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_store_killed_while_it_applies_the_update(
+    server, exported, huge_file, capsys, monkeypatch, way
+) -> None:
+    """The store is killed (SIGKILL) while it applies the publishing update (it has spent CPU on it and not
+    answered): the load fails with exit code 3, and the restarted store holds the previous version, whole —
+    the update is one transaction, which the store rolls back — and what the load left, which the next load
+    removes."""
+    program = require_program("alliance-kg", "the console script of this project (pip install -e .)")
+    options = way_args(server, way, "50000")
+    reader = fresh(capsys, server, monkeypatch, exported)
+    path, _ = huge_file
+    process = _start_load(program, server.graph_store, path, *options, *auth_args(server, monkeypatch))
+    try:
+        seen = _until_publishing(process)
+        _until_busy(server)
+        assert process.poll() is None, "the load ended before the store was killed: use a larger file"
+        server.kill()
+        _, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            _kill_load(process)
+    err = "".join(seen) + err
+    assert process.returncode == 3, err
+    assert "error:" in err and "Traceback" not in err, err
+    _restart(server)
+    assert_holds_exactly(reader, exported)
+    assert reader.graphs(STAGING_PREFIX), "the killed load left nothing for the next load to remove"
     later_load_cleans_up(capsys, server, monkeypatch, reader, exported)
 
 

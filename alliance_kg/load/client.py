@@ -64,7 +64,16 @@ class Unsupported(Exception):
 
 class StoreUnreachable(StoreError):
     """No answer: the connection failed or broke, the store did not answer in time, or the deadline passed.
-    (A refusal is a plain :class:`StoreError`: the store answered.)"""
+    (A refusal is a :class:`Refused`: the store answered.)"""
+
+
+class Refused(StoreError):
+    """The store answered with a refusal (a 3xx or 4xx answer, or a 5xx one that is not retried), of status
+    ``status``."""
+
+    def __init__(self, message: str, status: int) -> None:
+        self.status = status
+        super().__init__(message)
 
 
 class AnswerLost(StoreUnreachable):
@@ -292,7 +301,7 @@ class Client:
         *,
         what: str,
         params: Mapping[str, str] | None = None,
-        content: bytes | None = None,
+        content: bytes | Sequence[bytes] | None = None,
         headers: Mapping[str, str] | None = None,
         unsupported_ok: bool = False,
         retries: int | None = None,
@@ -302,11 +311,15 @@ class Client:
         """Send a request and return the store's answer (2xx). Connection errors, timeouts and transient
         answers are retried with exponential backoff, within the deadline. With ``resend=False`` a request
         that may have reached the store is not sent again: :class:`AnswerLost` instead. ``timeout`` replaces
-        the per-request timeout (never beyond the deadline). Raises :class:`Unsupported` for 404/405/415/501
-        when ``unsupported_ok``, :class:`StoreUnreachable` when there is no answer, else
-        :class:`StoreError`."""
+        the per-request timeout (never beyond the deadline). ``content`` in parts is sent one part after the
+        other, with its length (not joined: a large body is held once). Raises :class:`Unsupported` for
+        404/405/415/501 when ``unsupported_ok``, :class:`StoreUnreachable` when there is no answer, else
+        :class:`Refused` (the store's refusal, with its status)."""
         import httpx
 
+        if content is not None and not isinstance(content, bytes):
+            length = sum(map(len, content))  # a list of parts can be sent again, unlike a generator
+            headers = {**(headers or {}), "Content-Length": str(length)}
         attempts = (self.retries if retries is None else retries) + 1
         started = time.monotonic()
         problem = ""
@@ -355,7 +368,7 @@ class Client:
                 continue
             if unsupported_ok and status in NOT_SUPPORTED:
                 raise Unsupported(status, message)
-            raise StoreError(self._refusal(answer, shown, what, message))
+            raise Refused(self._refusal(answer, shown, what, message), status)
         tried = f"{made} attempt(s) over {time.monotonic() - started:.1f} s"
         if made < attempts:  # the deadline came first
             raise StoreUnreachable(
@@ -374,7 +387,7 @@ class Client:
         method: str,
         url: str,
         params: Mapping[str, str] | None,
-        content: bytes | None,
+        content: bytes | Sequence[bytes] | None,
         headers: Mapping[str, str] | None,
         wait: float,
     ) -> Answer:
@@ -429,11 +442,16 @@ class Client:
             unsupported_ok=unsupported_ok,
         )
 
-    def delete_graph(self, graph: str, *, what: str) -> None:
+    def delete_graph(self, graph: str, *, what: str, timeout: float | None = None) -> None:
         """DELETE ``graph`` with the Graph Store Protocol; a graph that is not there (404) is fine."""
         try:
             self.request(
-                "DELETE", self.urls.graph_store, what=what, params={"graph": graph}, unsupported_ok=True
+                "DELETE",
+                self.urls.graph_store,
+                what=what,
+                params={"graph": graph},
+                unsupported_ok=True,
+                timeout=timeout,
             )
         except Unsupported as exc:
             if exc.status != 404:
@@ -441,7 +459,7 @@ class Client:
 
     def update(
         self,
-        text: str,
+        text: str | bytes | Sequence[bytes],
         *,
         what: str,
         unsupported_ok: bool = False,
@@ -453,7 +471,7 @@ class Client:
             "POST",
             self.urls.update,
             what=what,
-            content=text.encode("utf-8"),
+            content=text.encode("utf-8") if isinstance(text, str) else text,
             headers={"Content-Type": "application/sparql-update"},
             unsupported_ok=unsupported_ok,
             retries=retries,

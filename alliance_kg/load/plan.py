@@ -19,6 +19,9 @@ if TYPE_CHECKING:  # pragma: no cover
 DEFAULT_BATCH_SIZE = 10_000
 UPDATE_BATCH_SIZE = 1_000
 BLANK_BATCH_SIZE = 250
+#: The largest SPARQL Update request the Oxigraph server takes (its ``MAX_SPARQL_BODY_SIZE``: it refuses a
+#: larger body with 400). A load whose one update would be larger is staged instead (:mod:`.run`).
+ONE_UPDATE_LIMIT = 128 * 2**20
 INFERRED_GRAPH = INFERRED  # the graph of the closure (re-exported by alliance_kg.load)
 
 Plan = Mapping[str, Sequence["ox.Triple"]]
@@ -119,6 +122,47 @@ def insert_text(graph: str, triples: Sequence[ox.Triple], body: bytes | None = N
     if any(isinstance(t.subject, ox.BlankNode) or isinstance(t.object, ox.BlankNode) for t in triples):
         return f"INSERT {{ GRAPH <{graph}> {{\n{text}}} }} WHERE {{}}"
     return f"INSERT DATA {{ GRAPH <{graph}> {{\n{text}}} }}"
+
+
+def one_update(
+    plan: Plan, *, drop: Sequence[str] = (), marker: str | None = None, limit: int | None = None
+) -> bytes | None:
+    """The text of :func:`one_update_parts`, joined (None when it would pass ``limit`` bytes)."""
+    parts = one_update_parts(plan, drop=drop, marker=marker, limit=limit)
+    return None if parts is None else b"".join(parts)
+
+
+def one_update_parts(
+    plan: Plan, *, drop: Sequence[str] = (), marker: str | None = None, limit: int | None = None
+) -> list[bytes] | None:
+    """The one SPARQL Update that writes every graph of ``plan`` (the Oxigraph server runs one update request
+    as one transaction), in parts to be sent one after the other (so that the text is held once, not once
+    more joined): ``DROP GRAPH`` of ``marker`` (not SILENT: if it is gone, the update fails and changes
+    nothing), ``DROP SILENT GRAPH`` of each graph of ``drop``, then one ``INSERT DATA`` with a ``GRAPH`` block
+    per graph. One operation, so that a blank node label two graphs share is one node (SPARQL forbids a label
+    in two operations of a request). The triples are written as Turtle without prefixes or base: full IRIs,
+    ``;`` and ``,`` lists, short numbers and booleans, all of which SPARQL's triples blocks read the same
+    (prefixed names are avoided: Oxigraph 0.5's SPARQL parser refuses some local names Turtle writes, e.g.
+    ``p:a.b.c``). None as soon as the text would pass ``limit`` bytes."""
+    parts = [f"DROP GRAPH <{marker}> ;\n".encode()] if marker else []
+    parts += [f"DROP SILENT GRAPH <{graph}> ;\n".encode() for graph in drop]
+    parts.append(b"INSERT DATA {\n")
+    size = sum(map(len, parts)) + 2
+    for graph, triples in plan.items():
+        head = f"GRAPH <{graph}> {{\n".encode()
+        body = turtle(triples)
+        size += len(head) + len(body) + 2
+        if limit is not None and size > limit:
+            return None
+        parts += [head, body, b"}\n"]
+    parts.append(b"}\n")
+    return parts
+
+
+def turtle(triples: Sequence[ox.Triple]) -> bytes:
+    import pyoxigraph as ox
+
+    return ox.serialize(triples, format=ox.RdfFormat.TURTLE) or b""
 
 
 def ntriples(triples: Sequence[ox.Triple]) -> bytes:

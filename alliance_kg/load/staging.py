@@ -9,6 +9,11 @@ so that one query finds the leftovers of any earlier load, whichever graphs it w
 alliance-kg 0.1, named ``urn:alliance-kg:staging:<hash>``), and the name says which load left each and for
 which graph. Every load removes them before it stages anything (:func:`find`, :func:`remove`).
 
+A load that writes every graph in one update (Oxigraph) stages nothing; it first writes a *marker*, a graph of
+one triple under the same prefix (:func:`marker_graph`, ``…:<run>:publishing``), which its update drops: the
+marker is there until the update is applied, and gone once it is (what a lost answer is checked against), and
+a load killed before that leaves it for the next load to remove, like a staging graph.
+
 Listing graphs differs between stores: ``GRAPH ?g {}`` lists the named graphs of Oxigraph, Jena and RDF4J
 (empty ones too) without reading their triples, but gives nothing on Virtuoso, whose graphs exist only
 through their triples; there, and wherever ``GRAPH ?g {}`` lists nothing at all, the graphs are found by
@@ -45,6 +50,24 @@ def staging_graph(target: str, run: str) -> str:
     return f"{STAGING_PREFIX}{run}:{quote(target, safe='')}"
 
 
+#: The last part of a marker's name (:func:`marker_graph`), where a staging graph has its target.
+MARKER = "publishing"
+
+
+def marker_graph(run: str) -> str:
+    """The marker of the load ``run`` that writes every graph in one update (see above)."""
+    return f"{STAGING_PREFIX}{run}:{MARKER}"
+
+
+def marker_text(marker: str, targets: Sequence[str]) -> str:
+    """The SPARQL Update that writes the marker: one triple that says what it is for."""
+    note = f"alliance-kg load: dropped by the update that writes {len(targets)} graph(s)"
+    return (
+        f"INSERT DATA {{ GRAPH <{marker}> {{ <{marker}> <http://www.w3.org/2000/01/rdf-schema#comment> "
+        f'"{note}" }} }}'
+    )
+
+
 @dataclass(frozen=True)
 class Staging:
     """A staging graph found in a store: its name, its triples and, from its name, who left it."""
@@ -77,10 +100,21 @@ class Staging:
         match = self._match
         return int(match["pid"]) if match else None
 
+    @property
+    def marker(self) -> bool:
+        """The marker of a load that writes every graph in one update (:func:`marker_graph`)."""
+        match = self._match
+        return match is not None and match["target"] == MARKER
+
     def describe(self) -> str:
         if self._match is None:
             return f"<{self.graph}>: {self.triples:,} triples (left by an earlier version of alliance-kg)"
         started = f"{self.started:%Y-%m-%d %H:%M:%S} UTC" if self.started else "?"
+        if self.marker:
+            return (
+                f"<{self.graph}>: the marker of a load started {started} (process {self.pid}) that did not "
+                "get to write the graphs"
+            )
         return (
             f"<{self.graph}>: {self.triples:,} triples, staged for <{self.target}> by a load started "
             f"{started} (process {self.pid})"
@@ -89,11 +123,11 @@ class Staging:
 
 def summary(found: Sequence[Staging]) -> str:
     """``removed 2 leftover staging graphs (150,000 triples) from an earlier interrupted load``."""
-    graphs, runs = len(found), len({s.run for s in found})
+    graphs, runs, triples = len(found), len({s.run for s in found}), sum(s.triples for s in found)
     loads = "an earlier interrupted load" if runs == 1 else f"{runs} earlier interrupted loads"
     return (
         f"removed {graphs} leftover staging graph{'s' if graphs != 1 else ''} "
-        f"({sum(s.triples for s in found):,} triples) from {loads}"
+        f"({triples:,} triple{'s' if triples != 1 else ''}) from {loads}"
     )
 
 
@@ -126,16 +160,22 @@ def find(client: Client) -> list[Staging]:
     )
 
 
-def remove(client: Client, found: Sequence[Staging], *, graph_store: bool = False) -> None:
+def remove(
+    client: Client, found: Sequence[Staging], *, graph_store: bool = False, timeout: float | None = None
+) -> None:
     """Drop ``found``: with one SPARQL Update, or, for a store written with the Graph Store Protocol alone,
-    with a DELETE of each graph."""
+    with a DELETE of each graph. ``timeout`` replaces the client's timeout for each of these requests: a
+    drop can be slow (Virtuoso took 57 s to drop 154,000 staged triples after an abandoned ``MOVE``, on a busy
+    machine), and a store that stops a request when its client gives up (Virtuoso does) would never finish
+    one within a shorter timeout, however often it is resent."""
     if not found:
         return
     if graph_store:
         for staging in found:
-            client.delete_graph(staging.graph, what="remove a leftover staging graph")
+            client.delete_graph(staging.graph, what="remove a leftover staging graph", timeout=timeout)
         return
     client.update(
         " ;\n".join(f"DROP SILENT GRAPH <{s.graph}>" for s in found),
         what="remove the leftover staging graphs",
+        timeout=timeout,
     )
