@@ -958,3 +958,52 @@ def test_served_dataset_refuses_what_the_commands_refuse(tmp_path: Path) -> None
         with pytest.raises(DataError) as read:
             rdfinput.read_triples(path)
         assert str(served.value) == str(read.value)
+
+
+# --- the bulk loader's fast path (N-Triples with nothing to check) ---------------------------------------
+
+_NT_WITHOUT_CHECKS = (
+    '<https://example.org/s> <https://example.org/p> "plain" .\n'
+    '<https://example.org/s> <https://example.org/p> "tab\\t, quote \\" and \\u00e9"@fr .\n'
+    '<https://example.org/s> <https://example.org/p> "42"^^<http://www.w3.org/2001/XMLSchema#integer> .\n'
+    '<https://example.org/s> <https://example.org/p> "x"^^<http://www.w3.org/2001/XMLSchema#string> .\n'
+    "<https://example.org/s> <https://example.org/q> <https://example.org/%C3%A9?a=1#f> .\n"
+    "# a comment\n"
+    '<https://example.org/s> <https://example.org/p> "plain" .\n'  # a duplicate
+    '<https://example.org/s> <https://example.org/p> "en"@en-GB .\n'
+)
+
+
+def test_the_bulk_loaders_fast_path_loads_what_the_checked_path_loads(tmp_path: Path) -> None:
+    from alliance_kg import rdfinput
+
+    path = tmp_path / "plain.nt"
+    path.write_text(_NT_WITHOUT_CHECKS, encoding="utf-8")
+    assert not rdfinput.needs_checks(path.read_bytes())
+    fast = ox.Store(str(tmp_path / "fast"))
+    rdfinput.bulk_load_into(fast, path)
+    checked = ox.Store()
+    checked.extend(rdfinput.checked_quads(path))
+    assert set(fast) == set(checked) and len(set(checked)) == 6
+
+
+def test_the_bulk_loaders_fast_path_refuses_a_line_past_the_term_limit(tmp_path: Path) -> None:
+    """Oxigraph's bulk loader has no limit on a line; the fast path must not lift the reader's."""
+    from alliance_kg import rdfinput
+
+    path = _huge_iri(tmp_path)
+    store = ox.Store(str(tmp_path / "store"))
+    with pytest.raises(DataError, match="16 MiB"):
+        rdfinput.bulk_load_into(store, path)
+
+
+def test_a_syntax_error_is_reported_alike_by_both_paths(tmp_path: Path) -> None:
+    from alliance_kg import rdfinput
+
+    path = tmp_path / "broken.nt"
+    path.write_text(_NT_WITHOUT_CHECKS + '<https://example.org/s> <https://example.org/p> "open .\n')
+    with pytest.raises(DataError) as fast:
+        rdfinput.bulk_load_into(ox.Store(str(tmp_path / "store")), path)
+    with pytest.raises(DataError) as checked:
+        list(rdfinput.checked_quads(path))
+    assert str(fast.value) == str(checked.value)
